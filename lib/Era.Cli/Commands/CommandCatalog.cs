@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Era.Cli.Commands;
+
+/// <summary>Every verb of `./era`, in the order `--help` lists them.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}
