@@ -1,0 +1,87 @@
+using System.Numerics;
+
+namespace Era.Engine;
+
+/// <summary>
+/// Base of every layer, as torch.nn.Module: named parameters, buffers and children; train()/eval(); state_dict.
+/// Each module implements its own explicit forward and backward (as in llm.c): Forward caches what the backward
+/// needs; Backward takes ∂L/∂output, accumulates ∂L/∂parameters into each parameter's Grad and returns ∂L/∂input.
+/// </summary>
+public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly List<(string Name, Parameter<T> Param)> _parameters = [];
+    private readonly List<(string Name, Tensor<T> Buffer)> _buffers = [];
+    private readonly List<(string Name, Module<T> Child)> _children = [];
+
+    /// <summary>True in training mode (batch statistics, dropout on), false in eval mode.</summary>
+    public bool Training { get; private set; } = true;
+
+    public abstract Tensor<T> Forward(Tensor<T> input);
+
+    /// <summary>Given ∂L/∂output of the last Forward, accumulates parameter gradients and returns ∂L/∂input.</summary>
+    public abstract Tensor<T> Backward(Tensor<T> gradOutput);
+
+    protected Parameter<T> RegisterParameter(string name, Tensor<T> value)
+    {
+        var p = new Parameter<T>(value);
+        _parameters.Add((name, p));
+        return p;
+    }
+
+    protected Tensor<T> RegisterBuffer(string name, Tensor<T> value)
+    {
+        _buffers.Add((name, value));
+        return value;
+    }
+
+    protected TModule RegisterModule<TModule>(string name, TModule child) where TModule : Module<T>
+    {
+        _children.Add((name, child));
+        return child;
+    }
+
+    public IEnumerable<(string Name, Module<T> Module)> NamedChildren() => _children;
+
+    /// <summary>Parameters with their dotted state_dict names, e.g. "conv1.weight".</summary>
+    public IEnumerable<(string Name, Parameter<T> Parameter)> NamedParameters(string prefix = "")
+    {
+        foreach (var (n, p) in _parameters) yield return (prefix + n, p);
+        foreach (var (n, c) in _children)
+            foreach (var item in c.NamedParameters(prefix + n + ".")) yield return item;
+    }
+
+    /// <summary>Buffers (running statistics, counters) with their dotted names, e.g. "bn1.running_mean".</summary>
+    public IEnumerable<(string Name, Tensor<T> Buffer)> NamedBuffers(string prefix = "")
+    {
+        foreach (var (n, b) in _buffers) yield return (prefix + n, b);
+        foreach (var (n, c) in _children)
+            foreach (var item in c.NamedBuffers(prefix + n + ".")) yield return item;
+    }
+
+    public IEnumerable<(string Name, Module<T> Module)> NamedModules(string prefix = "")
+    {
+        yield return (prefix.TrimEnd('.'), this);
+        foreach (var (n, c) in _children)
+            foreach (var item in c.NamedModules(prefix + n + ".")) yield return item;
+    }
+
+    public IEnumerable<Parameter<T>> parameters() => NamedParameters().Select(p => p.Parameter);
+
+    /// <summary>Parameters then buffers, in registration order, as torch's state_dict() (shares storage).</summary>
+    public IReadOnlyList<(string Name, Tensor<T> Tensor)> state_dict() =>
+        NamedParameters().Select(p => (p.Name, p.Parameter.Value)).Concat(NamedBuffers()).ToList();
+
+    public Module<T> train(bool mode = true)
+    {
+        Training = mode;
+        foreach (var (_, c) in _children) c.train(mode);
+        return this;
+    }
+
+    public Module<T> eval() => train(false);
+
+    public void zero_grad()
+    {
+        foreach (var p in parameters()) p.Grad.Zero();
+    }
+}
