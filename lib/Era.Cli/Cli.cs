@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Globalization;
 
 namespace Era.Cli;
@@ -16,8 +17,24 @@ public static class Cli
     public const int ExitFindings = 1;
     public const int ExitUsage = 2;
 
+    /// <summary>The `era` command with every verb. A plain Command named "era" (a RootCommand would take its name
+    /// from the assembly, Era.Cli) with the help and version options a RootCommand has.</summary>
+    public static Command BuildRoot()
+    {
+        var root = new Command("era", "The course's command line: backprop by hand, workbooks, figures and the training engine.");
+        root.Options.Add(new HelpOption());
+        root.Options.Add(new VersionOption());
+        foreach (var command in Commands.CommandCatalog.All())
+            root.Subcommands.Add(command);
+        return root;
+    }
+
+    /// <summary>Runs `era` with these arguments; tests call this in-process with their own writers.</summary>
+    public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null) =>
+        Invoke(BuildRoot(), args, stdout, stderr);
+
     /// <summary>Parses and runs; parse errors and <see cref="UsageException"/> become one stderr line and exit 2.</summary>
-    public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    public static int Invoke(Command root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
     {
         var config = new InvocationConfiguration
         {

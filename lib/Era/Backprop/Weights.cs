@@ -17,7 +17,14 @@ public readonly record struct Weights(double W1, double W2, double W3, double W4
     /// <summary>Weight k, 1-based as in the course (this[1] is w1).</summary>
     public double this[int k] => k switch
     {
-        1 => W1, 2 => W2, 3 => W3, 4 => W4, 5 => W5, 6 => W6, 7 => W7, 8 => W8,
+        1 => W1,
+        2 => W2,
+        3 => W3,
+        4 => W4,
+        5 => W5,
+        6 => W6,
+        7 => W7,
+        8 => W8,
         _ => throw new ArgumentOutOfRangeException(nameof(k), k, "weights are numbered 1..8"),
     };
 
