@@ -73,6 +73,20 @@ public static class Shapes
             throw new ArgumentException($"{op}: shapes {Tensor<T>.ShapeString(a.Shape)} and {Tensor<T>.ShapeString(b.Shape)} do not match");
     }
 
+    /// <summary>As <see cref="CheckInput{T}(string, Tensor{T}, int[])"/> for rank 2, without allocating (used per batch).</summary>
+    public static void CheckInput<T>(string op, Tensor<T> x, int d0, int d1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (x.Rank != 2 || (d0 >= 0 && x.Shape[0] != d0) || (d1 >= 0 && x.Shape[1] != d1))
+            CheckInput(op, x, [d0, d1]);
+    }
+
+    /// <summary>As <see cref="CheckInput{T}(string, Tensor{T}, int[])"/> for rank 4, without allocating (used per batch).</summary>
+    public static void CheckInput<T>(string op, Tensor<T> x, int d0, int d1, int d2, int d3) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (x.Rank != 4 || (d0 >= 0 && x.Shape[0] != d0) || (d1 >= 0 && x.Shape[1] != d1) || (d2 >= 0 && x.Shape[2] != d2) || (d3 >= 0 && x.Shape[3] != d3))
+            CheckInput(op, x, [d0, d1, d2, d3]);
+    }
+
     /// <summary>Checks rank and the given dimensions (-1 = any) of an input, e.g. [N, 16, H, W] for a conv.</summary>
     public static void CheckInput<T>(string op, Tensor<T> x, params int[] expected) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,0 +1,121 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Era.Engine.Kernels;
+
+/// <summary>
+/// The two SIMD micro-kernels behind <see cref="FastConv2d"/> (float, AVX2 + FMA: 8 floats per register).
+///
+/// "Wide" layout: an image plane padded to width Wp is stored row after row, so pixel (i, j) is at p = i·Wp + j and
+/// the input a 3×3 kernel tap (u, v) of channel c needs for output p sits at p + off, off = c·Hp·Wp + u·Wp + v.
+/// A convolution is then out[o, p] = Σ_t W[o, t] · in[p + off[t]] over the taps t = (c, u, v): a matrix product
+/// whose right-hand matrix is the input read at shifted addresses (an im2col that is never materialized).
+/// Columns j ≥ Wo of a wide output row are garbage and are dropped by the caller.
+/// </summary>
+public static unsafe class ConvKernels
+{
+    public static bool IsSupported => Fma.IsSupported && Avx2.IsSupported;
+
+    /// <summary>
+    /// out[o, p] = Σ_t W[o, t] · in[p + off[t]] for o in blocks of 4, p in [0, P) with P a multiple of 24.
+    /// Register blocking: 4 output channels × 24 pixels = 12 accumulators; per tap, 3 input loads and 4 weight
+    /// broadcasts feed 12 FMAs. wPacked is [o/4][t][4] so the four weights of a tap are adjacent.
+    /// </summary>
+    public static void Forward(float* input, int* off, int taps, float* wPacked, int oBlocks, float* output, int p24)
+    {
+        for (int ob = 0; ob < oBlocks; ob++)
+        {
+            float* wb = wPacked + ob * taps * 4;
+            float* o0 = output + ob * 4 * p24, o1 = o0 + p24, o2 = o1 + p24, o3 = o2 + p24;
+            for (int p = 0; p < p24; p += 24)
+            {
+                Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+                Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+                float* inP = input + p;
+                for (int t = 0; t < taps; t++)
+                {
+                    float* src = inP + off[t];
+                    var x0 = Avx.LoadVector256(src);
+                    var x1 = Avx.LoadVector256(src + 8);
+                    var x2 = Avx.LoadVector256(src + 16);
+                    float* w = wb + t * 4;
+                    var w0 = Vector256.Create(w[0]);
+                    a00 = Fma.MultiplyAdd(w0, x0, a00); a01 = Fma.MultiplyAdd(w0, x1, a01); a02 = Fma.MultiplyAdd(w0, x2, a02);
+                    var w1 = Vector256.Create(w[1]);
+                    a10 = Fma.MultiplyAdd(w1, x0, a10); a11 = Fma.MultiplyAdd(w1, x1, a11); a12 = Fma.MultiplyAdd(w1, x2, a12);
+                    var w2 = Vector256.Create(w[2]);
+                    a20 = Fma.MultiplyAdd(w2, x0, a20); a21 = Fma.MultiplyAdd(w2, x1, a21); a22 = Fma.MultiplyAdd(w2, x2, a22);
+                    var w3 = Vector256.Create(w[3]);
+                    a30 = Fma.MultiplyAdd(w3, x0, a30); a31 = Fma.MultiplyAdd(w3, x1, a31); a32 = Fma.MultiplyAdd(w3, x2, a32);
+                }
+                Avx.Store(o0 + p, a00); Avx.Store(o0 + p + 8, a01); Avx.Store(o0 + p + 16, a02);
+                Avx.Store(o1 + p, a10); Avx.Store(o1 + p + 8, a11); Avx.Store(o1 + p + 16, a12);
+                Avx.Store(o2 + p, a20); Avx.Store(o2 + p + 8, a21); Avx.Store(o2 + p + 16, a22);
+                Avx.Store(o3 + p, a30); Avx.Store(o3 + p + 8, a31); Avx.Store(o3 + p + 16, a32);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Weight gradient: dW8[o, t, lane] += Σ_{p ≡ lane mod 8} dy[o, p] · in[p + off[t]], p in [0, P8), P8 a multiple
+    /// of 8 (dy is zero in the garbage columns). The 8 lanes are summed later, in a fixed order, by the caller.
+    /// Register blocking: 4 output channels × 3 taps = 12 accumulators; per 8 pixels, 4 + 3 loads feed 12 FMAs.
+    /// </summary>
+    public static void WeightGrad(float* input, int* off, int taps, float* dy, int oBlocks, int p8, float* dW8)
+    {
+        for (int ob = 0; ob < oBlocks; ob++)
+        {
+            float* d0 = dy + ob * 4 * p8, d1 = d0 + p8, d2 = d1 + p8, d3 = d2 + p8;
+            float* g0 = dW8 + ob * 4 * taps * 8, g1 = g0 + taps * 8, g2 = g1 + taps * 8, g3 = g2 + taps * 8;
+            int t = 0;
+            for (; t + 3 <= taps; t += 3)
+            {
+                Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+                Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+                float* s0 = input + off[t], s1 = input + off[t + 1], s2 = input + off[t + 2];
+                for (int p = 0; p < p8; p += 8)
+                {
+                    var x0 = Avx.LoadVector256(s0 + p);
+                    var x1 = Avx.LoadVector256(s1 + p);
+                    var x2 = Avx.LoadVector256(s2 + p);
+                    var y0 = Avx.LoadVector256(d0 + p);
+                    a00 = Fma.MultiplyAdd(y0, x0, a00); a01 = Fma.MultiplyAdd(y0, x1, a01); a02 = Fma.MultiplyAdd(y0, x2, a02);
+                    var y1 = Avx.LoadVector256(d1 + p);
+                    a10 = Fma.MultiplyAdd(y1, x0, a10); a11 = Fma.MultiplyAdd(y1, x1, a11); a12 = Fma.MultiplyAdd(y1, x2, a12);
+                    var y2 = Avx.LoadVector256(d2 + p);
+                    a20 = Fma.MultiplyAdd(y2, x0, a20); a21 = Fma.MultiplyAdd(y2, x1, a21); a22 = Fma.MultiplyAdd(y2, x2, a22);
+                    var y3 = Avx.LoadVector256(d3 + p);
+                    a30 = Fma.MultiplyAdd(y3, x0, a30); a31 = Fma.MultiplyAdd(y3, x1, a31); a32 = Fma.MultiplyAdd(y3, x2, a32);
+                }
+                Add(g0 + t * 8, a00, a01, a02);
+                Add(g1 + t * 8, a10, a11, a12);
+                Add(g2 + t * 8, a20, a21, a22);
+                Add(g3 + t * 8, a30, a31, a32);
+            }
+            for (; t < taps; t++)
+            {
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                float* s0 = input + off[t];
+                for (int p = 0; p < p8; p += 8)
+                {
+                    var x0 = Avx.LoadVector256(s0 + p);
+                    a0 = Fma.MultiplyAdd(Avx.LoadVector256(d0 + p), x0, a0);
+                    a1 = Fma.MultiplyAdd(Avx.LoadVector256(d1 + p), x0, a1);
+                    a2 = Fma.MultiplyAdd(Avx.LoadVector256(d2 + p), x0, a2);
+                    a3 = Fma.MultiplyAdd(Avx.LoadVector256(d3 + p), x0, a3);
+                }
+                Avx.Store(g0 + t * 8, Avx.Add(Avx.LoadVector256(g0 + t * 8), a0));
+                Avx.Store(g1 + t * 8, Avx.Add(Avx.LoadVector256(g1 + t * 8), a1));
+                Avx.Store(g2 + t * 8, Avx.Add(Avx.LoadVector256(g2 + t * 8), a2));
+                Avx.Store(g3 + t * 8, Avx.Add(Avx.LoadVector256(g3 + t * 8), a3));
+            }
+        }
+    }
+
+    private static void Add(float* g, Vector256<float> a, Vector256<float> b, Vector256<float> c)
+    {
+        Avx.Store(g, Avx.Add(Avx.LoadVector256(g), a));
+        Avx.Store(g + 8, Avx.Add(Avx.LoadVector256(g + 8), b));
+        Avx.Store(g + 16, Avx.Add(Avx.LoadVector256(g + 16), c));
+    }
+}

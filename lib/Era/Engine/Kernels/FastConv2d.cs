@@ -1,0 +1,191 @@
+namespace Era.Engine.Kernels;
+
+/// <summary>
+/// Fast float path of Conv2d for stride 1 (any kernel size, padding &lt; kernel), used by <see cref="Layers.Conv2d{T}"/>.
+/// Work is split over the images of the batch, one fixed chunk per thread. Per image:
+///   forward:  copy x into a zero-padded "wide" plane (width Wp = W + 2p), run <see cref="ConvKernels.Forward"/>,
+///             copy the Wo valid columns of each output row to y (+ bias);
+///   backward: dW  — <see cref="ConvKernels.WeightGrad"/> on the same padded x and dy laid out wide (zeros in the
+///                   garbage columns), accumulated into per-thread partial sums that are reduced in thread order;
+///             dx  — a "full" convolution: dy padded by k−1−p on each side, correlated with the weights flipped
+///                   (u → k−1−u, v → k−1−v) and transposed (in ↔ out channels), which is the same forward kernel.
+/// All scratch buffers are allocated once per input size and thread count, then reused.
+/// </summary>
+public sealed unsafe class FastConv2d
+{
+    public static bool IsSupported => ConvKernels.IsSupported;
+
+    private readonly int _cin, _cout, _k, _pad, _oPad, _iPad, _tapsF, _tapsB;
+    private int _h = -1, _w = -1, _threads = -1;
+    private int _hp, _wp, _ho, _wo, _p24, _p8, _q, _hq, _wq, _pd24;
+    private readonly int[] _offF, _offB;                 // tap offsets in the padded input / padded dy
+    private readonly float[] _wPack, _wFlip;             // [o/4][tap][4] and [c/4][tap'][4]
+    private float[][] _inPad = [], _outWide = [], _dyWide = [], _dyPad = [], _dxWide = [], _dW8 = [], _db = [];
+    private readonly Action<int> _forwardChunk, _backwardChunk;
+
+    // Arguments of the call in progress (read by the chunk bodies).
+    private float[] _x = [], _y = [], _dy = [], _dx = [];
+    private float[]? _b;
+    private int _n;
+
+    public FastConv2d(int inChannels, int outChannels, int kernelSize, int padding)
+    {
+        _cin = inChannels;
+        _cout = outChannels;
+        _k = kernelSize;
+        _pad = padding;
+        _oPad = (outChannels + 3) / 4 * 4;
+        _iPad = (inChannels + 3) / 4 * 4;
+        _tapsF = inChannels * kernelSize * kernelSize;
+        _tapsB = outChannels * kernelSize * kernelSize;
+        _offF = new int[_tapsF];
+        _offB = new int[_tapsB];
+        _wPack = new float[_oPad * _tapsF];
+        _wFlip = new float[_iPad * _tapsB];
+        _forwardChunk = ForwardChunk;
+        _backwardChunk = BackwardChunk;
+    }
+
+    private static int RoundUp(int x, int m) => (x + m - 1) / m * m;
+
+    private void Setup(int h, int w)
+    {
+        if (h == _h && w == _w && _threads == Workers.Threads) return;
+        _h = h; _w = w; _threads = Workers.Threads;
+        int k = _k;
+        _hp = h + 2 * _pad; _wp = w + 2 * _pad;
+        _ho = _hp - k + 1; _wo = _wp - k + 1;
+        _p24 = RoundUp(_ho * _wp, 24);
+        _p8 = RoundUp(_ho * _wp, 8);
+        _q = k - 1 - _pad;
+        _hq = _ho + 2 * _q; _wq = _wo + 2 * _q;
+        _pd24 = RoundUp(h * _wq, 24);
+        for (int c = 0; c < _cin; c++)
+            for (int u = 0; u < k; u++)
+                for (int v = 0; v < k; v++) _offF[(c * k + u) * k + v] = c * _hp * _wp + u * _wp + v;
+        for (int o = 0; o < _cout; o++)
+            for (int u = 0; u < k; u++)
+                for (int v = 0; v < k; v++) _offB[(o * k + u) * k + v] = o * _hq * _wq + u * _wq + v;
+        // Sizes cover the furthest read of the kernels (last block + largest tap offset); the slack stays zero.
+        int inLen = Math.Max(_cin * _hp * _wp, _p24 + _offF[^1]) + 8;
+        int dyPadLen = Math.Max(_cout * _hq * _wq, _pd24 + _offB[^1]) + 8;
+        _inPad = Alloc(inLen); _outWide = Alloc(_oPad * _p24); _dyWide = Alloc(_oPad * _p8);
+        _dyPad = Alloc(dyPadLen); _dxWide = Alloc(_iPad * _pd24); _dW8 = Alloc(_oPad * _tapsF * 8); _db = Alloc(_cout);
+    }
+
+    private float[][] Alloc(int length)
+    {
+        var a = new float[_threads][];
+        for (int t = 0; t < _threads; t++) a[t] = new float[length];
+        return a;
+    }
+
+    /// <summary>y = conv(x, W) + b for x [n, Cin, h, w] and y [n, Cout, Ho, Wo].</summary>
+    public void Forward(float[] x, int n, int h, int w, float[] weight, float[]? bias, float[] y)
+    {
+        Setup(h, w);
+        // Pack W [o][tap] as [o/4][tap][4] (zeros for the padding channels o ≥ Cout).
+        for (int o = 0; o < _oPad; o++)
+            for (int t = 0; t < _tapsF; t++)
+                _wPack[((o >> 2) * _tapsF + t) * 4 + (o & 3)] = o < _cout ? weight[o * _tapsF + t] : 0f;
+        _x = x; _y = y; _b = bias; _n = n;
+        Workers.Run(_forwardChunk);
+    }
+
+    private void ForwardChunk(int chunk)
+    {
+        var (start, end) = Workers.Range(_n, chunk, _threads);
+        float[] inPad = _inPad[chunk], outWide = _outWide[chunk];
+        fixed (float* pIn = inPad, pOut = outWide, pW = _wPack)
+        fixed (int* pOff = _offF)
+        {
+            for (int img = start; img < end; img++)
+            {
+                PackInput(img, inPad);
+                ConvKernels.Forward(pIn, pOff, _tapsF, pW, _oPad / 4, pOut, _p24);
+                int hw = _ho * _wo;
+                for (int o = 0; o < _cout; o++)
+                {
+                    float b = _b is null ? 0f : _b[o];
+                    int dst = (img * _cout + o) * hw, src = o * _p24;
+                    for (int i = 0; i < _ho; i++, dst += _wo, src += _wp)
+                        for (int j = 0; j < _wo; j++) _y[dst + j] = outWide[src + j] + b;
+                }
+            }
+        }
+    }
+
+    /// <summary>Copies image <paramref name="img"/> of x into the interior of the zero-padded plane (borders stay zero).</summary>
+    private void PackInput(int img, float[] inPad)
+    {
+        int h = _h, w = _w;
+        for (int c = 0; c < _cin; c++)
+            for (int i = 0; i < h; i++)
+                Array.Copy(_x, ((img * _cin + c) * h + i) * w, inPad, c * _hp * _wp + (i + _pad) * _wp + _pad, w);
+    }
+
+    /// <summary>Accumulates dW (and db) and writes dx, for x [n, Cin, h, w] and dy [n, Cout, Ho, Wo].</summary>
+    public void Backward(float[] x, int n, int h, int w, float[] weight, float[] dy, float[] dW, float[]? db, float[] dx)
+    {
+        Setup(h, w);
+        int k = _k, kk = k * k;
+        // W flipped and transposed: Wf[c][o, u, v] = W[o][c, k−1−u, k−1−v], packed [c/4][tap'][4].
+        for (int c = 0; c < _iPad; c++)
+            for (int o = 0; o < _cout; o++)
+                for (int u = 0; u < k; u++)
+                    for (int v = 0; v < k; v++)
+                        _wFlip[((c >> 2) * _tapsB + (o * k + u) * k + v) * 4 + (c & 3)] =
+                            c < _cin ? weight[(o * _cin + c) * kk + (k - 1 - u) * k + (k - 1 - v)] : 0f;
+        _x = x; _dy = dy; _dx = dx; _n = n;
+        Workers.Run(_backwardChunk);
+        // Reduce the per-thread partial sums in a fixed order (thread, then lane): deterministic.
+        for (int o = 0; o < _cout; o++)
+            for (int t = 0; t < _tapsF; t++)
+            {
+                float s = 0f;
+                for (int th = 0; th < _threads; th++)
+                    for (int lane = 0; lane < 8; lane++) s += _dW8[th][(o * _tapsF + t) * 8 + lane];
+                dW[o * _tapsF + t] += s;
+            }
+        if (db is not null)
+            for (int o = 0; o < _cout; o++)
+                for (int th = 0; th < _threads; th++) db[o] += _db[th][o];
+    }
+
+    private void BackwardChunk(int chunk)
+    {
+        var (start, end) = Workers.Range(_n, chunk, _threads);
+        float[] inPad = _inPad[chunk], dyWide = _dyWide[chunk], dyPad = _dyPad[chunk], dxWide = _dxWide[chunk];
+        float[] dW8 = _dW8[chunk], db = _db[chunk];
+        Array.Clear(dW8);
+        Array.Clear(db);
+        int hw = _ho * _wo;
+        fixed (float* pIn = inPad, pDyW = dyWide, pDyP = dyPad, pDx = dxWide, pG = dW8, pWf = _wFlip)
+        fixed (int* pOffF = _offF, pOffB = _offB)
+        {
+            for (int img = start; img < end; img++)
+            {
+                PackInput(img, inPad);
+                for (int o = 0; o < _cout; o++)
+                {
+                    int src = (img * _cout + o) * hw;
+                    float sum = 0f;
+                    for (int i = 0; i < _ho; i++, src += _wo)
+                    {
+                        Array.Copy(_dy, src, dyWide, o * _p8 + i * _wp, _wo);                  // dy, wide layout
+                        Array.Copy(_dy, src, dyPad, o * _hq * _wq + (i + _q) * _wq + _q, _wo); // dy, padded by k−1−p
+                        for (int j = 0; j < _wo; j++) sum += _dy[src + j];
+                    }
+                    db[o] += sum;                                                           // db += Σ dy
+                }
+                ConvKernels.WeightGrad(pIn, pOffF, _tapsF, pDyW, _oPad / 4, _p8, pG);       // dW += dy · x
+                ConvKernels.Forward(pDyP, pOffB, _tapsB, pWf, _iPad / 4, pDx, _pd24);        // dx = full conv of dy
+                for (int c = 0; c < _cin; c++)
+                {
+                    int dst = (img * _cin + c) * _h * _w, src = c * _pd24;
+                    for (int i = 0; i < _h; i++, dst += _w, src += _wq) Array.Copy(dxWide, src, _dx, dst, _w);
+                }
+            }
+        }
+    }
+}

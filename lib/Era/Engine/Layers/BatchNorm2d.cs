@@ -1,0 +1,159 @@
+using System.Numerics;
+using Era.Engine.Kernels;
+
+namespace Era.Engine.Layers;
+
+/// <summary>
+/// torch.nn.BatchNorm2d(C, eps = 1e-5, momentum = 0.1, affine = true) on [N, C, H, W]; statistics per channel over
+/// the M = N·H·W values of that channel.
+/// Training:  μ = Σx/M,  σ² = Σ(x − μ)²/M (biased),  x̂ = (x − μ)/√(σ² + eps),  y = γ·x̂ + β;
+///            running_mean ← (1 − momentum)·running_mean + momentum·μ,
+///            running_var  ← (1 − momentum)·running_var  + momentum·σ²·M/(M − 1) (unbiased), num_batches_tracked += 1.
+/// Eval:      y = γ·(x − running_mean)/√(running_var + eps) + β.
+/// Backward (training; μ and σ depend on every x of the channel):
+///            dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/(M·√(σ² + eps)) · (M·dy − Σdy − x̂·Σ(dy·x̂)).
+/// Backward (eval): dx = dy·γ/√(running_var + eps).
+/// Channels are split across threads (each channel's sums stay on one thread: deterministic).
+/// </summary>
+public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Tensor<T>? _input, _output, _gradInput, _gradOutput;
+    private readonly double[] _mean, _invStd;   // of the last forward (batch statistics in training, running in eval)
+    private bool _trainingForward;
+    private readonly Action<int> _forwardChunk, _backwardChunk;
+
+    public BatchNorm2d(int numFeatures, double eps = 1e-5, double momentum = 0.1, bool affine = true)
+    {
+        if (numFeatures < 1) throw new ArgumentException($"BatchNorm2d: number of features must be positive, got {numFeatures}");
+        NumFeatures = numFeatures;
+        Eps = eps;
+        Momentum = momentum;
+        if (affine)
+        {
+            weight = RegisterParameter("weight", new Tensor<T>(numFeatures));
+            weight.Value.Fill(T.One);
+            bias = RegisterParameter("bias", new Tensor<T>(numFeatures));
+        }
+        running_mean = RegisterBuffer("running_mean", new Tensor<T>(numFeatures));
+        running_var = RegisterBuffer("running_var", new Tensor<T>(numFeatures));
+        running_var.Fill(T.One);
+        num_batches_tracked = RegisterBuffer("num_batches_tracked", new Tensor<T>(Array.Empty<int>()));
+        _mean = new double[numFeatures];
+        _invStd = new double[numFeatures];
+        _forwardChunk = ForwardChunk;
+        _backwardChunk = BackwardChunk;
+    }
+
+    public int NumFeatures { get; }
+    public double Eps { get; }
+    public double Momentum { get; }
+#pragma warning disable IDE1006 // PyTorch names
+    public Parameter<T>? weight { get; }
+    public Parameter<T>? bias { get; }
+    public Tensor<T> running_mean { get; }
+    public Tensor<T> running_var { get; }
+    public Tensor<T> num_batches_tracked { get; }
+#pragma warning restore IDE1006
+
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        Shapes.CheckInput("BatchNorm2d", input, -1, NumFeatures, -1, -1);
+        if (Training && input.Shape[0] * input.Shape[2] * input.Shape[3] < 2)
+            throw new ArgumentException($"BatchNorm2d: training needs more than 1 value per channel, got input {Tensor<T>.ShapeString(input.Shape)}");
+        _input = input;
+        _trainingForward = Training;
+        Buffers.EnsureLike(ref _output, input);
+        Workers.Run(_forwardChunk);
+        if (Training) num_batches_tracked.Data[0] += T.One;
+        return _output!;
+    }
+
+    private void ForwardChunk(int chunk)
+    {
+        var x = _input!;
+        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], channels = NumFeatures;
+        long m = (long)n * hw;
+        var (c0, c1) = Workers.Range(channels, chunk, Workers.Threads);
+        for (int c = c0; c < c1; c++)
+        {
+            double mean, invStd;
+            if (_trainingForward)
+            {
+                double sum = 0;
+                for (int i = 0; i < n; i++) sum += double.CreateChecked(Elementwise.Sum<T>(Plane(x, i, c, hw)));
+                mean = sum / m;
+                double ssd = 0;
+                for (int i = 0; i < n; i++) ssd += double.CreateChecked(Elementwise.SumSquaredDeviations<T>(Plane(x, i, c, hw), T.CreateChecked(mean)));
+                double variance = ssd / m;                                    // biased: used to normalize
+                invStd = 1 / Math.Sqrt(variance + Eps);
+                double mom = Momentum;
+                running_mean.Data[c] = T.CreateChecked((1 - mom) * double.CreateChecked(running_mean.Data[c]) + mom * mean);
+                running_var.Data[c] = T.CreateChecked((1 - mom) * double.CreateChecked(running_var.Data[c]) + mom * variance * m / (m - 1)); // unbiased
+            }
+            else
+            {
+                mean = double.CreateChecked(running_mean.Data[c]);
+                invStd = 1 / Math.Sqrt(double.CreateChecked(running_var.Data[c]) + Eps);
+            }
+            _mean[c] = mean;
+            _invStd[c] = invStd;
+            double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
+            double beta = bias is null ? 0 : double.CreateChecked(bias.Value.Data[c]);
+            // y = γ·(x − μ)·invStd + β = x·scale + shift
+            T scale = T.CreateChecked(gamma * invStd), shift = T.CreateChecked(beta - mean * gamma * invStd);
+            for (int i = 0; i < n; i++) Elementwise.Affine<T>(Plane(x, i, c, hw), scale, shift, Plane(_output!, i, c, hw));
+        }
+    }
+
+    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    {
+        var x = _input ?? throw new InvalidOperationException("BatchNorm2d.Backward: call Forward first");
+        Shapes.CheckSame("BatchNorm2d.Backward", gradOutput, x);
+        _gradOutput = gradOutput;
+        Buffers.EnsureLike(ref _gradInput, x);
+        Workers.Run(_backwardChunk);
+        return _gradInput!;
+    }
+
+    private void BackwardChunk(int chunk)
+    {
+        var x = _input!;
+        var dy = _gradOutput!;
+        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], channels = NumFeatures;
+        double m = (double)n * hw;
+        var (c0, c1) = Workers.Range(channels, chunk, Workers.Threads);
+        for (int c = c0; c < c1; c++)
+        {
+            double mean = _mean[c], invStd = _invStd[c];
+            double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
+            double sumDy = 0, sumDyX = 0;
+            for (int i = 0; i < n; i++)
+            {
+                sumDy += double.CreateChecked(Elementwise.Sum<T>(Plane(dy, i, c, hw)));
+                sumDyX += double.CreateChecked(Elementwise.Dot<T>(Plane(dy, i, c, hw), Plane(x, i, c, hw)));
+            }
+            double sumDyXhat = invStd * (sumDyX - mean * sumDy);                // Σ dy·x̂
+            if (weight is not null) weight.Grad.Data[c] += T.CreateChecked(sumDyXhat); // dγ = Σ dy·x̂
+            if (bias is not null) bias.Grad.Data[c] += T.CreateChecked(sumDy);          // dβ = Σ dy
+            T a, b, k;
+            if (_trainingForward)
+            {
+                // dx = γ·invStd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)) with x̂ = (x − μ)·invStd, written as a·dy + b·x + k
+                double g = gamma * invStd / m;
+                a = T.CreateChecked(g * m);
+                b = T.CreateChecked(-g * sumDyXhat * invStd);
+                k = T.CreateChecked(-g * sumDy + g * sumDyXhat * invStd * mean);
+            }
+            else
+            {
+                a = T.CreateChecked(gamma * invStd);                            // dx = dy·γ/√(running_var + eps)
+                b = T.Zero;
+                k = T.Zero;
+            }
+            for (int i = 0; i < n; i++)
+                Elementwise.LinearCombination<T>(a, Plane(dy, i, c, hw), b, Plane(x, i, c, hw), k, Plane(_gradInput!, i, c, hw));
+        }
+    }
+
+    private static Span<T> Plane(Tensor<T> t, int n, int c, int hw) => t.Data.AsSpan((n * t.Shape[1] + c) * hw, hw);
+}

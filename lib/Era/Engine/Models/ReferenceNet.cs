@@ -1,0 +1,52 @@
+using System.Numerics;
+using Era.Engine.Layers;
+
+namespace Era.Engine.Models;
+
+/// <summary>
+/// The course's reference MNIST CNN, module for module the PyTorch model of shared/anchors/pytorch_mnist.py, so
+/// state_dict names match (f.0.0.weight, f.0.1.running_mean, f.4.weight, fc.bias, …) — 12,098 parameters:
+/// <code>
+///   f = Sequential(blk(1, 8), blk(8, 16), blk(16, 16), MaxPool2d(2), Conv2d(16, 8, 1, bias=False),
+///                  blk(8, 16), blk(16, 16), blk(16, 16), blk(16, 16, p=1), AdaptiveAvgPool2d(1))
+///   blk(i, o, p=0) = Sequential(Conv2d(i, o, 3, padding=p, bias=False), BatchNorm2d(o), ReLU(), Dropout(d))
+///   forward(x) = log_softmax(fc(flatten(f(x))), 1),   fc = Linear(16, 10)
+/// </code>
+/// [N, 1, 28, 28] → 26 → 24 → 22 → pool 11 → 1×1 → 9 → 7 → 5 → 5 (padding 1) → GAP → 16 → 10 log-probabilities.
+/// </summary>
+public class ReferenceNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public ReferenceNet(double dropout = 0.05)
+    {
+        Sequential<T> Blk(int i, int o, int p = 0) =>
+            new(new Conv2d<T>(i, o, 3, padding: p, bias: false), new BatchNorm2d<T>(o), new ReLU<T>(), new Dropout<T>(dropout));
+        // Built in PyTorch's order; weights are drawn from the seeded generator in this order.
+        f = RegisterModule("f", new Sequential<T>(
+            Blk(1, 8), Blk(8, 16), Blk(16, 16), new MaxPool2d<T>(2), new Conv2d<T>(16, 8, 1, bias: false),
+            Blk(8, 16), Blk(16, 16), Blk(16, 16), Blk(16, 16, p: 1), new AdaptiveAvgPool2d<T>(1)));
+        flatten = RegisterModule("flatten", new Flatten<T>());
+        fc = RegisterModule("fc", new Linear<T>(16, 10));
+        log_softmax = RegisterModule("log_softmax", new LogSoftmax<T>(1));
+    }
+
+#pragma warning disable IDE1006 // PyTorch names
+    public Sequential<T> f { get; }
+    public Flatten<T> flatten { get; }
+    public Linear<T> fc { get; }
+    public LogSoftmax<T> log_softmax { get; }
+#pragma warning restore IDE1006
+
+    /// <summary>[N, 1, 28, 28] images → [N, 10] log-probabilities.</summary>
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        Shapes.CheckInput("ReferenceNet", input, -1, 1, -1, -1);
+        return log_softmax.Forward(fc.Forward(flatten.Forward(f.Forward(input))));
+    }
+
+    /// <summary>The chain rule backwards through the same modules: takes ∂L/∂log-probabilities, returns ∂L/∂images.</summary>
+    public override Tensor<T> Backward(Tensor<T> gradOutput) =>
+        f.Backward(flatten.Backward(fc.Backward(log_softmax.Backward(gradOutput))));
+}
+
+/// <summary>The float ReferenceNet used for training.</summary>
+public sealed class ReferenceNet(double dropout = 0.05) : ReferenceNet<float>(dropout);

@@ -1,0 +1,28 @@
+using Era.Engine.Kernels;
+
+namespace Era.Engine;
+
+/// <summary>
+/// Global state with TorchSharp's names: the seed of the default generator and the number of worker threads.
+/// One seed controls everything (weight init, dropout masks, data shuffling); with the same seed and the same
+/// thread count, two runs give bit-identical weights: every parallel loop splits its work into a fixed number
+/// of chunks (one per thread) and reduces per-chunk partial sums in chunk order.
+/// </summary>
+#pragma warning disable IDE1006, CA1707, CS8981 // lower-case names on purpose: torch.manual_seed(1) reads like PyTorch
+public static class torch
+#pragma warning restore IDE1006, CA1707, CS8981
+{
+    /// <summary>The generator used by init, dropout and shuffling unless one is passed explicitly.</summary>
+    public static Generator default_generator { get; } = new(0);
+
+    public static Generator manual_seed(ulong seed) => default_generator.manual_seed(seed);
+
+    public static Generator manual_seed(long seed) => default_generator.manual_seed(unchecked((ulong)seed));
+
+    public static Generator manual_seed(int seed) => manual_seed((long)seed);
+
+    /// <summary>Sets how many threads the kernels use (default: the number of processors).</summary>
+    public static void set_num_threads(int threads) => Workers.SetThreads(threads);
+
+    public static int get_num_threads() => Workers.Threads;
+}

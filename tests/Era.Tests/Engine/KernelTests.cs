@@ -1,0 +1,87 @@
+using Era.Engine;
+using Era.Engine.Kernels;
+using Era.Engine.Layers;
+
+namespace Era.Tests.Engine;
+
+[Collection(EngineCollection.Name)]
+public class KernelTests
+{
+    [Theory]
+    [InlineData(2, 1, 8, 28, 28, 3, 0, false)]   // ReferenceNet's first layer
+    [InlineData(3, 16, 8, 11, 11, 1, 0, false)]  // 1×1
+    [InlineData(2, 5, 6, 7, 9, 3, 1, true)]      // odd sizes, padding 1, bias
+    [InlineData(3, 3, 10, 6, 5, 3, 2, true)]     // padding 2
+    [InlineData(5, 16, 16, 5, 5, 3, 1, false)]   // ReferenceNet's last conv
+    [InlineData(1, 2, 3, 9, 13, 5, 0, true)]     // 5×5 kernel
+    [InlineData(4, 7, 1, 4, 3, 2, 1, true)]      // even kernel, one output channel
+    public void FastFloatConvMatchesTheReferenceLoops(int n, int cin, int cout, int h, int w, int k, int pad, bool bias)
+    {
+        Assert.True(FastConv2d.IsSupported, "this machine has AVX2+FMA, the fast path must be tested");
+        var g = new Generator(17);
+        torch.manual_seed(3);
+        var fast = new Conv2d<float>(cin, cout, k, 1, pad, bias);
+        var slow = new Conv2d<float>(cin, cout, k, 1, pad, bias) { UseFastKernels = false };
+        for (int i = 0; i < fast.parameters().Count(); i++)
+            slow.parameters().ElementAt(i).Value.CopyFrom(fast.parameters().ElementAt(i).Value);
+        var x = RandomFloat(g, n, cin, h, w);
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            torch.set_num_threads(threads);
+            fast.zero_grad();
+            slow.zero_grad();
+            var yf = fast.Forward(x).Clone();
+            var ys = slow.Forward(x).Clone();
+            AssertClose(ys, yf, "y");
+            var dy = RandomFloat(g, ys.Shape);
+            AssertClose(slow.Backward(dy), fast.Backward(dy), "dx");
+            AssertClose(slow.weight.Grad, fast.weight.Grad, "dW");
+            if (bias) AssertClose(slow.bias!.Grad, fast.bias!.Grad, "db");
+        }
+        torch.set_num_threads(Environment.ProcessorCount);
+    }
+
+    internal static Tensor<float> RandomFloat(Generator g, params int[] shape)
+    {
+        var t = new Tensor<float>(shape);
+        for (int i = 0; i < t.Numel; i++) t.Data[i] = (float)g.Uniform(-1, 1);
+        return t;
+    }
+
+    private static void AssertClose(Tensor<float> expected, Tensor<float> actual, string what)
+    {
+        Assert.Equal(expected.Shape, actual.Shape);
+        float scale = expected.Data.Max(MathF.Abs) + 1e-6f;
+        for (int i = 0; i < expected.Numel; i++)
+            Assert.True(MathF.Abs(expected.Data[i] - actual.Data[i]) <= 1e-5f * scale + 1e-6f,
+                $"{what}[{i}]: reference {expected.Data[i]} vs fast {actual.Data[i]}");
+    }
+
+    [Fact]
+    public void ElementwiseKernelsHandleTails()
+    {
+        float[] x = [-1, 2, -3, 4, 5, -6, 7, 8, -9, 10, 11];   // 11: one vector + a tail of 3
+        var y = new float[11];
+        Elementwise.Relu<float>(x, y);
+        Assert.Equal(x.Select(v => Math.Max(v, 0)), y);
+        Assert.Equal(x.Sum(), Elementwise.Sum<float>(x));
+        Assert.Equal(x.Sum(v => v * v), Elementwise.Dot<float>(x, x));
+        double mean = x.Average();
+        Assert.Equal(x.Sum(v => (v - mean) * (v - mean)), Elementwise.SumSquaredDeviations<float>(x, (float)mean), 3);
+    }
+
+    [Fact]
+    public void WorkersRunEveryChunkOnceAndPropagateErrors()
+    {
+        torch.set_num_threads(3);
+        var hits = new int[3];
+        Workers.Run(c => Interlocked.Increment(ref hits[c]));
+        Assert.Equal([1, 1, 1], hits);
+        var e = Assert.Throws<InvalidOperationException>(() => Workers.Run(c => { if (c == 2) throw new InvalidOperationException("chunk 2"); }));
+        Assert.Equal("chunk 2", e.Message);
+        Assert.Equal((0, 3), Workers.Range(10, 0, 3));
+        Assert.Equal((6, 10), Workers.Range(10, 2, 3));
+        torch.set_num_threads(Environment.ProcessorCount);
+        Assert.Equal(Environment.ProcessorCount, torch.get_num_threads());
+    }
+}
