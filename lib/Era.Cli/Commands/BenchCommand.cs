@@ -1,0 +1,162 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Era.Data;
+using Era.Engine;
+using Era.Engine.Models;
+using Era.Engine.Optim;
+using Era.Engine.Training;
+
+namespace Era.Cli.Commands;
+
+/// <summary>
+/// `era bench`: trains the reference CNN on real MNIST with exactly the PyTorch anchor's recipe
+/// (../shared/anchors/pytorch_mnist.py: batch 128, SGD lr 0.05 momentum 0.9, OneCycleLR max_lr 0.1 over the run)
+/// and prints, last, the speed: ms per training batch, images per second, GFLOP/s and peak resident memory.
+/// A benchmark, not a test: the first batches warm up (JIT, caches) and are not timed.
+/// </summary>
+internal static class BenchCommand
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model to train: reference (the 12,098-parameter CNN)", DefaultValueFactory = _ => "reference" };
+        var batches = new Option<int>("--batches") { Description = "Training batches (the OneCycle schedule spans them)", DefaultValueFactory = _ => 50 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Images per batch", DefaultValueFactory = _ => 128 };
+        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all processors)" };
+        var data = new Option<string?>("--data") { Description = "MNIST directory (default: $MNIST_DIR, then the cache data/mnist)" };
+        var seed = new Option<long>("--seed") { Description = "Seed for weights, dropout and shuffling", DefaultValueFactory = _ => 1 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up batches at the start (part of --batches)", DefaultValueFactory = _ => 3 };
+
+        var command = new Command("bench", "Train the reference CNN on MNIST for N batches and report ms/batch, images/s, GFLOP/s and peak memory");
+        foreach (var o in new Option[] { model, batches, batchSize, threads, data, seed, warmup }) command.Options.Add(o);
+        Cli.SetHandler(command, parse =>
+        {
+            try
+            {
+                return Run(parse, parse.GetValue(model)!, parse.GetValue(batches), parse.GetValue(batchSize),
+                    parse.GetValue(threads), parse.GetValue(data), parse.GetValue(seed), parse.GetValue(warmup));
+            }
+            catch (UsageException e)
+            {
+                // Reported here: System.CommandLine's default exception handler would otherwise print a stack trace, exit 1.
+                parse.InvocationConfiguration.Error.WriteLine($"era: {e.Option}: {e.Message}");
+                return Cli.ExitUsage;
+            }
+        });
+        return command;
+    }
+
+    private static int Run(ParseResult parse, string modelName, int batches, int batchSize, int? threads, string? dataDir, long seed, int warmup)
+    {
+        var output = parse.InvocationConfiguration.Output;
+        var error = parse.InvocationConfiguration.Error;
+        if (modelName != "reference") throw new UsageException("--model", $"unknown model '{modelName}' (available: reference)");
+        if (batches < 1) throw new UsageException("--batches", $"must be at least 1, got {batches}");
+        if (batchSize is < 1 or > 60000) throw new UsageException("--batch-size", $"must be between 1 and 60000, got {batchSize}");
+        if (threads is < 1 or > 1024) throw new UsageException("--threads", $"must be between 1 and 1024, got {threads}");
+        if (warmup < 0) throw new UsageException("--warmup", $"must be 0 or more, got {warmup}");
+        if (dataDir is not null && !Directory.Exists(dataDir)) throw new UsageException("--data", $"directory '{dataDir}' does not exist");
+        warmup = Math.Min(warmup, batches - 1);
+
+        torch.set_num_threads(threads ?? Environment.ProcessorCount);
+        torch.manual_seed(seed);
+
+        var clock = Stopwatch.StartNew();
+        TensorDataset train, test;
+        string dir;
+        try
+        {
+            dir = Mnist.Locate(new MnistOptions { Directory = dataDir, Log = error });
+            train = Mnist.LoadSplit(dir, train: true);
+            test = Mnist.LoadSplit(dir, train: false); // loaded as the anchor does, so memory compares like for like
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new UsageException("--data", e.Message);
+        }
+        catch (DataFormatException e)
+        {
+            error.WriteLine($"era: bench: {e.Message}");
+            return Cli.ExitFindings;
+        }
+        output.WriteLine(string.Create(Inv, $"data {dir}: {train.Count} training and {test.Count} test images, loaded in {clock.Elapsed.TotalSeconds:F2} s"));
+
+        var net = new ReferenceNet();
+        var summary = Summary.summary(net, 1, Mnist.ImageSize, Mnist.ImageSize);
+        long macs = summary.TotalMacs;
+        output.WriteLine(string.Create(Inv, $"model reference: {summary.TrainableParameters} parameters, {macs / 1e6:F2} M multiply-adds per image forward"));
+        output.WriteLine(string.Create(Inv, $"threads {torch.get_num_threads()}, batch size {batchSize}, batches {batches} ({warmup} warm-up, not timed), seed {seed}"));
+
+        var optimizer = new SGD<float>(net.parameters(), lr: 0.05, momentum: 0.9);
+        var scheduler = new OneCycleLR<float>(optimizer, max_lr: 0.1, total_steps: batches);
+        var trainer = new Trainer(net, optimizer, scheduler);
+        var loader = new DataLoader(train, batchSize, shuffle: true, drop_last: true);
+        if (loader.Count == 0) throw new UsageException("--batch-size", $"larger than the {train.Count} training images");
+
+        net.train();
+        int done = 0, timedImages = 0, correct = 0;
+        double firstLoss = double.NaN, lastLoss = double.NaN;
+        var timed = new Stopwatch();
+        clock.Restart();
+        try
+        {
+            while (done < batches)
+            {
+                foreach (var batch in loader.Epoch())
+                {
+                    if (done == warmup)
+                    {
+                        output.WriteLine(string.Create(Inv, $"warm-up {warmup} batches: {clock.Elapsed.TotalMilliseconds:F0} ms"));
+                        timed.Start();
+                    }
+                    var r = trainer.Step(batch.Images, batch.Labels);
+                    done++;
+                    if (done == 1) firstLoss = r.Loss;
+                    lastLoss = r.Loss;
+                    if (done > warmup)
+                    {
+                        timedImages += r.Count;
+                        correct += r.Correct;
+                    }
+                    if (done % 100 == 0 && done < batches)
+                        output.WriteLine(string.Create(Inv, $"batch {done}/{batches} loss {r.Loss:F4} lr {r.LearningRate:G4}"));
+                    if (done == batches) break;
+                }
+            }
+        }
+        catch (TrainingDivergedException e)
+        {
+            error.WriteLine($"era: bench: {e.Message}");
+            return Cli.ExitFindings;
+        }
+        timed.Stop();
+
+        int timedBatches = batches - warmup;
+        double seconds = timed.Elapsed.TotalSeconds;
+        output.WriteLine(string.Create(Inv, $"training: loss {firstLoss:F4} (batch 1) -> {lastLoss:F4} (batch {batches}), accuracy over timed batches {100.0 * correct / Math.Max(1, timedImages):F2} %"));
+        output.WriteLine(string.Create(Inv, $"timed {timedBatches} batches in {seconds:F3} s"));
+        output.WriteLine(string.Create(Inv, $"train_ms_per_batch {1000 * seconds / timedBatches:F2}"));
+        output.WriteLine(string.Create(Inv, $"images_per_second {timedImages / seconds:F0}"));
+        // A training step costs about 3 forward passes (forward, backward to inputs, backward to weights), 2 FLOPs per multiply-add.
+        output.WriteLine(string.Create(Inv, $"gflops {6.0 * macs * timedImages / seconds / 1e9:F2}"));
+        output.WriteLine(string.Create(Inv, $"peak_rss_mb {PeakRssMegabytes():F0}"));
+        return Cli.ExitOk;
+    }
+
+    /// <summary>Peak resident memory: VmHWM from /proc/self/status on Linux, else the process's peak working set.</summary>
+    internal static double PeakRssMegabytes()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return double.Parse(line[6..].Trim().Split(' ')[0], Inv) / 1024.0;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        using var self = Process.GetCurrentProcess();
+        return self.PeakWorkingSet64 / (1024.0 * 1024.0);
+    }
+}

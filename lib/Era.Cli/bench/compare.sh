@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Side by side on the same machine: the PyTorch anchor (python3-torch 1.13) and `./era bench`, same data, same
+# number of batches of 128, same thread count; prints both ms per batch and the ratio era/PyTorch (goal: <= 0.5).
+# Usage: lib/Era.Cli/bench/compare.sh [BATCHES=100] [THREADS=2] [MNIST_DIR]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+batches="${1:-100}"
+threads="${2:-2}"
+data="${3:-${MNIST_DIR:-$root/../shared/data/mnist}}"
+anchor="$root/../shared/anchors/pytorch_mnist.py"
+[ -f "$anchor" ] || { echo "compare.sh: anchor $anchor not found" >&2; exit 2; }
+[ -d "$data" ] || { echo "compare.sh: MNIST directory $data not found (pass it as the third argument or set MNIST_DIR)" >&2; exit 2; }
+
+echo "== PyTorch: $anchor $data 1 $threads $batches"
+py="$(/usr/bin/python3 "$anchor" "$data" 1 "$threads" "$batches")"
+echo "$py"
+py_ms="$(echo "$py" | awk '/^epoch/ { for (i = 1; i <= NF; i++) if ($i == "train_s") s = $(i + 1); n = substr($5, 2) } END { printf "%.2f", 1000 * s / n }')"
+
+echo "== era: ./era bench --model reference --batches $batches --threads $threads --data $data"
+era="$("$root/era" bench --model reference --batches "$batches" --threads "$threads" --data "$data")"
+echo "$era"
+era_ms="$(echo "$era" | awk '$1 == "train_ms_per_batch" { print $2 }')"
+
+echo "pytorch_ms_per_batch $py_ms"
+echo "era_ms_per_batch $era_ms"
+awk -v a="$era_ms" -v b="$py_ms" 'BEGIN { printf "ratio_era_over_pytorch %.3f\n", a / b }'

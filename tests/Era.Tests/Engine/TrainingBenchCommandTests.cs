@@ -1,0 +1,57 @@
+using Era.Tests.Data;
+
+namespace Era.Tests.Engine;
+
+/// <summary>`era bench` in-process: bad options exit 2 with one line naming the option; a tiny run prints the metrics last.</summary>
+public sealed class TrainingBenchCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("era-bench-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Era.Cli.Cli.Run(["bench", .. args], stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Theory]
+    [InlineData("--model", "resnet", "unknown model 'resnet'")]
+    [InlineData("--batches", "0", "must be at least 1")]
+    [InlineData("--batch-size", "-5", "must be between 1 and 60000")]
+    [InlineData("--threads", "0", "must be between 1 and 1024")]
+    [InlineData("--data", "/nonexistent/mnist", "does not exist")]
+    [InlineData("--batches", "many", "many")]
+    public void BadOptionsExitWithCode2(string option, string value, string message)
+    {
+        var (code, output, error) = Run(option, value);
+        Assert.Equal(2, code);
+        Assert.Contains(message, error);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public void DirectoryWithoutMnistExitsWithCode2NamingTheMissingFiles()
+    {
+        var (code, _, error) = Run("--data", _dir, "--batches", "2");
+        Assert.Equal(2, code);
+        Assert.Contains("era: --data: MNIST: the given data directory", error);
+        Assert.Contains("train-images-idx3-ubyte.gz", error);
+    }
+
+    [Fact]
+    public void TinyRunPrintsTheMetricsLast()
+    {
+        IdxFiles.WriteMnist(_dir, "train", 64, gzip: true);
+        IdxFiles.WriteMnist(_dir, "t10k", 8, gzip: false);
+        var (code, output, error) = Run("--data", _dir, "--batches", "5", "--batch-size", "16", "--threads", "1", "--seed", "3");
+        Assert.True(code == 0, error);
+        var lines = output.TrimEnd().Split('\n');
+        Assert.Equal(["train_ms_per_batch", "images_per_second", "gflops", "peak_rss_mb"], lines[^4..].Select(l => l.Split(' ')[0]));
+        Assert.All(lines[^4..], l => Assert.True(double.Parse(l.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) > 0, l));
+        Assert.Contains("12098 parameters", output);
+        Assert.Contains("timed 2 batches", output); // 5 batches, 3 of them warm-up
+    }
+}
