@@ -6,8 +6,11 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 batches="${1:-100}"
 threads="${2:-2}"
-data="${3:-${MNIST_DIR:-$root/../shared/data/mnist}}"
-anchor="$root/../shared/anchors/pytorch_mnist.py"
+# shared/ sits beside the repository (../shared); from a worktree it may be further up.
+shared="$root/../shared"
+for d in "$root/.." "$root/../.." "$root/../../.."; do [ -d "$d/shared/anchors" ] && { shared="$d/shared"; break; }; done
+data="${3:-${MNIST_DIR:-$shared/data/mnist}}"
+anchor="$shared/anchors/pytorch_mnist.py"
 [ -f "$anchor" ] || { echo "compare.sh: anchor $anchor not found" >&2; exit 2; }
 [ -d "$data" ] || { echo "compare.sh: MNIST directory $data not found (pass it as the third argument or set MNIST_DIR)" >&2; exit 2; }
 

@@ -13,9 +13,10 @@ import safetensors_np  # noqa: E402
 
 
 def anchor_net():
-    """The anchor model, imported from ../shared/anchors relative to the repository root."""
+    """The anchor model, imported from ../shared/anchors relative to the repository root (or a parent's shared/)."""
     root = os.path.abspath(os.path.join(here, '..', '..', '..', '..'))
-    for anchors in (os.path.join(root, '..', 'shared', 'anchors'), '/work/shared/anchors'):
+    for up in ('..', os.path.join('..', '..'), os.path.join('..', '..', '..')):
+        anchors = os.path.normpath(os.path.join(root, up, 'shared', 'anchors'))
         if os.path.exists(os.path.join(anchors, 'pytorch_mnist.py')):
             sys.path.insert(0, anchors)
             import pytorch_mnist
