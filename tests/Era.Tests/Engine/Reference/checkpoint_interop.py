@@ -21,7 +21,23 @@ def anchor_net():
             sys.path.insert(0, anchors)
             import pytorch_mnist
             return pytorch_mnist.Net
-    sys.exit('anchor model pytorch_mnist.py not found (expected in ../shared/anchors beside the repository)')
+    print('note: ../shared/anchors/pytorch_mnist.py not found; using the copy of its Net in checkpoint_interop.py', file=sys.stderr)
+    return Net
+
+
+class Net(torch.nn.Module):
+    """Copy of the anchor's Net (shared/anchors/pytorch_mnist.py), used only where shared/ is not beside the repository."""
+    def __init__(s, d=0.05):
+        super().__init__()
+        nn = torch.nn
+        def blk(i, o, k=3, p=0):
+            return nn.Sequential(nn.Conv2d(i, o, k, padding=p, bias=False), nn.BatchNorm2d(o), nn.ReLU(), nn.Dropout(d))
+        s.f = nn.Sequential(blk(1, 8), blk(8, 16), blk(16, 16), nn.MaxPool2d(2), nn.Conv2d(16, 8, 1, bias=False),
+                            blk(8, 16), blk(16, 16), blk(16, 16), blk(16, 16, p=1), nn.AdaptiveAvgPool2d(1))
+        s.fc = nn.Linear(16, 10)
+
+    def forward(s, x):
+        return torch.nn.functional.log_softmax(s.fc(s.f(x).flatten(1)), 1)
 
 
 def main():
