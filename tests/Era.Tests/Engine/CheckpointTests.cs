@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Era.Engine;
 using Era.Engine.Checkpoints;
+using Era.Engine.Models;
+using Era.Engine.Optim;
 
 namespace Era.Tests.Engine;
 
@@ -190,6 +192,35 @@ public sealed class CheckpointTests : IDisposable
         Assert.Contains(expectedMessage, e.Message);
         Assert.StartsWith(file, e.Message);
         AssertUnchanged(before, model);
+    }
+
+    [Fact]
+    public void TrainedReferenceNetRoundTripsToTheSameOutputs()
+    {
+        torch.manual_seed(11);
+        var net = new ReferenceNet();
+        var x = new Tensor<float>(4, 1, 28, 28);
+        for (int i = 0; i < x.Numel; i++) x.Data[i] = MathF.Sin(0.1f * i);
+        var opt = new SGD<float>(net.parameters(), lr: 0.1, momentum: 0.9);
+        for (int step = 0; step < 3; step++)
+        {
+            opt.zero_grad();
+            net.Backward(F.nll_loss(net.Forward(x), [1, 2, 3, 4]).Grad);
+            opt.step();
+        }
+        string file = PathOf("ref.safetensors");
+        Safetensors.Save(net, file);
+        torch.manual_seed(12);
+        var fresh = new ReferenceNet();
+        Safetensors.Load(fresh, file);
+        net.eval();
+        fresh.eval();
+        Assert.Equal(net.Forward(x).Data, fresh.Forward(x).Data);
+        Assert.Equal(3f, fresh.NamedBuffers().Single(b => b.Name == "f.0.1.num_batches_tracked").Buffer.Data.Single());
+        // A checkpoint of another architecture is refused, naming what differs.
+        var e = Assert.Throws<CheckpointException>(() => Safetensors.Load(Model(), file));
+        Assert.Contains("unexpected f.0.0.weight [8, 1, 3, 3]", e.Message);
+        Assert.Contains("missing conv1.weight [4, 1, 3, 3]", e.Message);
     }
 
     [Fact]
