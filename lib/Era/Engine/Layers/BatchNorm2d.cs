@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using Era.Engine.Kernels;
 
@@ -55,6 +56,7 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
     public Tensor<T> num_batches_tracked { get; }
 #pragma warning restore IDE1006
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Forward(Tensor<T> input)
     {
         Shapes.CheckInput("BatchNorm2d", input, -1, NumFeatures, -1, -1);
@@ -68,6 +70,7 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         return _output!;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ForwardChunk(int chunk)
     {
         var x = _input!;
@@ -105,6 +108,7 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         var x = _input ?? throw new InvalidOperationException("BatchNorm2d.Backward: call Forward first");
@@ -115,6 +119,7 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         return _gradInput!;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BackwardChunk(int chunk)
     {
         var x = _input!;
