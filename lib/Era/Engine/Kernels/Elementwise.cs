@@ -120,4 +120,27 @@ public static class Elementwise
         for (int k = 0; k < vu.Length; k++) vz[k] = va * vu[k] + vb * vv[k] + vc;
         for (int i = vu.Length * Vector<T>.Count; i < u.Length; i++) z[i] = a * u[i] + b * v[i] + c;
     }
+
+    /// <summary>(Σ (x − shift), Σ (x − shift)²) in one pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static (T Sum, T SumOfSquares) SumAndSumOfSquares<T>(ReadOnlySpan<T> x, T shift) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
+        var vk = new Vector<T>(shift);
+        Vector<T> a1 = Vector<T>.Zero, a2 = Vector<T>.Zero;
+        for (int v = 0; v < vx.Length; v++)
+        {
+            var d = vx[v] - vk;
+            a1 += d;
+            a2 += d * d;
+        }
+        T s1 = Vector.Sum(a1), s2 = Vector.Sum(a2);
+        for (int i = vx.Length * Vector<T>.Count; i < x.Length; i++)
+        {
+            T d = x[i] - shift;
+            s1 += d;
+            s2 += d * d;
+        }
+        return (s1, s2);
+    }
 }
