@@ -84,4 +84,55 @@ public class KernelTests
         torch.set_num_threads(Environment.ProcessorCount);
         Assert.Equal(Environment.ProcessorCount, torch.get_num_threads());
     }
+
+    [Theory]
+    [InlineData(22, 22)]
+    [InlineData(35, 37)]   // odd sizes: the last row and column are dropped, tails of 1..7 outputs
+    [InlineData(4, 6)]
+    public void FastMaxPoolMatchesTheGenericLoop(int h, int w)
+    {
+        var g = new Generator(5);
+        var xf = RandomFloat(g, 3, 4, h, w);
+        xf.Data[7] = float.NaN;                                  // NaN propagates, as PyTorch
+        for (int i = 20; i < 60; i++) xf.Data[i] = 0.5f;         // ties: first maximum wins
+        var xd = new Tensor<double>(xf.Shape);
+        for (int i = 0; i < xf.Numel; i++) xd.Data[i] = xf.Data[i];
+        var pf = new MaxPool2d<float>(2);
+        var pd = new MaxPool2d<double>(2);                       // double takes the generic loop
+        var yf = pf.Forward(xf);
+        var yd = pd.Forward(xd);
+        for (int i = 0; i < yf.Numel; i++) Assert.Equal((float)yd.Data[i], yf.Data[i]);
+        var dyf = RandomFloat(g, yf.Shape);
+        var dyd = new Tensor<double>(yf.Shape);
+        for (int i = 0; i < dyf.Numel; i++) dyd.Data[i] = dyf.Data[i];
+        var dxf = pf.Backward(dyf);
+        var dxd = pd.Backward(dyd);
+        for (int i = 0; i < dxf.Numel; i++) Assert.Equal((float)dxd.Data[i], dxf.Data[i]);
+    }
+
+    [Fact]
+    public void VectorDropoutMaskEqualsTheScalarHash()
+    {
+        var seedGen = new Generator(77);
+        ulong seed = seedGen.NextUInt64();
+        for (uint i = 0; i < 64; i += 8)
+        {
+            var v = CounterRng.Hash8(seed, i);
+            for (int k = 0; k < 8; k++) Assert.Equal(CounterRng.Hash(seed, i + (uint)k), v[k]);
+        }
+        // The layer: float (8 lanes) and double (scalar) draw the same mask from the same seed.
+        torch.manual_seed(9);
+        var yf = new Dropout<float>(0.3).Forward(Ones<float>(1003));
+        torch.manual_seed(9);
+        var yd = new Dropout<double>(0.3).Forward(Ones<double>(1003));
+        for (int i = 0; i < 1003; i++) Assert.Equal(yd.Data[i] == 0, yf.Data[i] == 0);
+        Assert.InRange(yf.Data.Count(v => v == 0), 240, 360);   // ≈ 0.3 · 1003 ± 4σ
+    }
+
+    private static Tensor<T> Ones<T>(int n) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var t = new Tensor<T>(1, n);
+        t.Fill(T.One);
+        return t;
+    }
 }

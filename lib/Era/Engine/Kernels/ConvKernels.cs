@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -21,6 +22,7 @@ public static unsafe class ConvKernels
     /// Register blocking: 4 output channels × 24 pixels = 12 accumulators; per tap, 3 input loads and 4 weight
     /// broadcasts feed 12 FMAs. wPacked is [o/4][t][4] so the four weights of a tap are adjacent.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(float* input, int* off, int taps, float* wPacked, int oBlocks, float* output, int p24)
     {
         for (int ob = 0; ob < oBlocks; ob++)
@@ -61,6 +63,7 @@ public static unsafe class ConvKernels
     /// of 8 (dy is zero in the garbage columns). The 8 lanes are summed later, in a fixed order, by the caller.
     /// Register blocking: 4 output channels × 3 taps = 12 accumulators; per 8 pixels, 4 + 3 loads feed 12 FMAs.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WeightGrad(float* input, int* off, int taps, float* dy, int oBlocks, int p8, float* dW8)
     {
         for (int ob = 0; ob < oBlocks; ob++)
@@ -117,5 +120,37 @@ public static unsafe class ConvKernels
         Avx.Store(g, Avx.Add(Avx.LoadVector256(g), a));
         Avx.Store(g + 8, Avx.Add(Avx.LoadVector256(g + 8), b));
         Avx.Store(g + 16, Avx.Add(Avx.LoadVector256(g + 16), c));
+    }
+
+    /// <summary>dst[j] = src[j] + add for j &lt; n. Rows here are a few dozen floats: an inline vector loop beats Array.Copy's call overhead.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void CopyRow(float* src, float* dst, int n, float add = 0f)
+    {
+        int j = 0;
+        var va = Vector256.Create(add);
+        for (; j + 8 <= n; j += 8) Avx.Store(dst + j, Avx.Add(Avx.LoadVector256(src + j), va));
+        for (; j < n; j++) dst[j] = src[j] + add;
+    }
+
+    /// <summary>Copies a row to two places and returns its sum (lanes summed in a fixed order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float CopyRowTwiceAndSum(float* src, float* dstA, float* dstB, int n)
+    {
+        int j = 0;
+        var acc = Vector256<float>.Zero;
+        for (; j + 8 <= n; j += 8)
+        {
+            var v = Avx.LoadVector256(src + j);
+            Avx.Store(dstA + j, v);
+            Avx.Store(dstB + j, v);
+            acc = Avx.Add(acc, v);
+        }
+        float sum = Vector256.Sum(acc);
+        for (; j < n; j++)
+        {
+            dstA[j] = dstB[j] = src[j];
+            sum += src[j];
+        }
+        return sum;
     }
 }

@@ -1,31 +1,47 @@
+using System.Runtime.Intrinsics;
+
 namespace Era.Engine.Kernels;
 
 /// <summary>
-/// Counter-based random numbers for dropout masks: value i of a draw is SplitMix64(seed + i·γ), a pure function
-/// of (seed, i). Each dropout call takes ONE seed from the global generator (in program order), then any thread
-/// can compute any element: the mask does not depend on how the work is split across threads.
+/// Counter-based random numbers for dropout masks: the uniform 32-bit number of element i is a pure function
+/// Hash(seed, i), two rounds of a 32-bit integer hash (Wellons' "triple32"-style lowbias mixer: xor-shift,
+/// multiply, xor-shift, multiply, xor-shift) keyed by the two halves of a 64-bit seed. Each dropout call takes ONE
+/// seed from the global generator (in program order), then any thread can compute any element — with 8 lanes at
+/// once (AVX2) or one at a time, same numbers — so the mask does not depend on how work is split across threads.
 /// </summary>
 public static class CounterRng
 {
-    /// <summary>64 random bits for counter <paramref name="i"/> of the stream <paramref name="seed"/> (SplitMix64 finalizer).</summary>
-    public static ulong Bits(ulong seed, ulong i)
+    private const uint M1 = 0x21f0aaad, M2 = 0x735a2d97;
+
+    private static uint Mix(uint x)
     {
-        ulong z = seed + (i + 1) * 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
+        x ^= x >> 16;
+        x *= M1;
+        x ^= x >> 15;
+        x *= M2;
+        return x ^ (x >> 15);
     }
 
-    /// <summary>
-    /// The 32-bit uniform number for element <paramref name="i"/>: each 64-bit draw serves two elements
-    /// (elements 2k and 2k+1 take the low and high halves of draw k).
-    /// </summary>
-    public static uint Uniform32(ulong seed, long i)
+    /// <summary>Uniform 32-bit number for element <paramref name="i"/> of the stream <paramref name="seed"/>.</summary>
+    public static uint Hash(ulong seed, uint i) => Mix(Mix(i ^ (uint)seed) + (uint)(seed >> 32));
+
+    /// <summary>The same as <see cref="Hash"/> for the 8 consecutive elements i, i+1, …, i+7.</summary>
+    public static Vector256<uint> Hash8(ulong seed, uint i)
     {
-        ulong bits = Bits(seed, (ulong)(i >> 1));
-        return (i & 1) == 0 ? (uint)bits : (uint)(bits >> 32);
+        var x = Vector256.Create(i) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+        x = Mix8(x ^ Vector256.Create((uint)seed)) + Vector256.Create((uint)(seed >> 32));
+        return Mix8(x);
     }
 
-    /// <summary>The threshold t with P(u &lt; t) = p for a uniform 32-bit u: element dropped when u &lt; t.</summary>
+    private static Vector256<uint> Mix8(Vector256<uint> x)
+    {
+        x ^= Vector256.ShiftRightLogical(x, 16);
+        x *= Vector256.Create(M1);
+        x ^= Vector256.ShiftRightLogical(x, 15);
+        x *= Vector256.Create(M2);
+        return x ^ Vector256.ShiftRightLogical(x, 15);
+    }
+
+    /// <summary>The threshold t with P(u &lt; t) = p for a uniform 32-bit u (an element is dropped when u &lt; t); 2³² drops all.</summary>
     public static ulong DropThreshold(double p) => (ulong)Math.Round(p * 4294967296.0);
 }

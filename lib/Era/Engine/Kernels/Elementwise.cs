@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -10,6 +11,7 @@ namespace Era.Engine.Kernels;
 public static class Elementwise
 {
     /// <summary>y = max(x, 0)</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Relu<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0;
@@ -20,6 +22,7 @@ public static class Elementwise
     }
 
     /// <summary>dx = dy where y &gt; 0, else 0</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ReluBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var vy = MemoryMarshal.Cast<T, Vector<T>>(y);
@@ -31,6 +34,7 @@ public static class Elementwise
     }
 
     /// <summary>z = a · b</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> z) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var va = MemoryMarshal.Cast<T, Vector<T>>(a);
@@ -41,6 +45,7 @@ public static class Elementwise
     }
 
     /// <summary>y = x · scale</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scale<T>(ReadOnlySpan<T> x, T scale, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
@@ -51,6 +56,7 @@ public static class Elementwise
     }
 
     /// <summary>y = x · scale + shift</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Affine<T>(ReadOnlySpan<T> x, T scale, T shift, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
@@ -62,6 +68,7 @@ public static class Elementwise
     }
 
     /// <summary>Σ x (lane-wise partial sums, then the lanes in order: deterministic)</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Sum<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
@@ -73,6 +80,7 @@ public static class Elementwise
     }
 
     /// <summary>Σ (x − mean)²</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T SumSquaredDeviations<T>(ReadOnlySpan<T> x, T mean) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
@@ -89,6 +97,7 @@ public static class Elementwise
     }
 
     /// <summary>Σ a · b</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Dot<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var va = MemoryMarshal.Cast<T, Vector<T>>(a);
@@ -101,6 +110,7 @@ public static class Elementwise
     }
 
     /// <summary>z = a · u + b · v + c</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LinearCombination<T>(T a, ReadOnlySpan<T> u, T b, ReadOnlySpan<T> v, T c, Span<T> z) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var vu = MemoryMarshal.Cast<T, Vector<T>>(u);
@@ -109,5 +119,28 @@ public static class Elementwise
         Vector<T> va = new(a), vb = new(b), vc = new(c);
         for (int k = 0; k < vu.Length; k++) vz[k] = va * vu[k] + vb * vv[k] + vc;
         for (int i = vu.Length * Vector<T>.Count; i < u.Length; i++) z[i] = a * u[i] + b * v[i] + c;
+    }
+
+    /// <summary>(Σ (x − shift), Σ (x − shift)²) in one pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static (T Sum, T SumOfSquares) SumAndSumOfSquares<T>(ReadOnlySpan<T> x, T shift) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
+        var vk = new Vector<T>(shift);
+        Vector<T> a1 = Vector<T>.Zero, a2 = Vector<T>.Zero;
+        for (int v = 0; v < vx.Length; v++)
+        {
+            var d = vx[v] - vk;
+            a1 += d;
+            a2 += d * d;
+        }
+        T s1 = Vector.Sum(a1), s2 = Vector.Sum(a2);
+        for (int i = vx.Length * Vector<T>.Count; i < x.Length; i++)
+        {
+            T d = x[i] - shift;
+            s1 += d;
+            s2 += d * d;
+        }
+        return (s1, s2);
     }
 }

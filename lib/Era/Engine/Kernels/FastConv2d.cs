@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Era.Engine.Kernels;
 
 /// <summary>
@@ -81,6 +82,7 @@ public sealed unsafe class FastConv2d
     }
 
     /// <summary>y = conv(x, W) + b for x [n, Cin, h, w] and y [n, Cout, Ho, Wo].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(float[] x, int n, int h, int w, float[] weight, float[]? bias, float[] y)
     {
         Setup(h, w);
@@ -92,39 +94,42 @@ public sealed unsafe class FastConv2d
         Workers.Run(_forwardChunk);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ForwardChunk(int chunk)
     {
         var (start, end) = Workers.Range(_n, chunk, _threads);
-        float[] inPad = _inPad[chunk], outWide = _outWide[chunk];
-        fixed (float* pIn = inPad, pOut = outWide, pW = _wPack)
+        int hw = _ho * _wo;
+        fixed (float* pIn = _inPad[chunk], pOut = _outWide[chunk], pW = _wPack, x = _x, y = _y)
         fixed (int* pOff = _offF)
         {
             for (int img = start; img < end; img++)
             {
-                PackInput(img, inPad);
+                PackInput(x, img, pIn);
                 ConvKernels.Forward(pIn, pOff, _tapsF, pW, _oPad / 4, pOut, _p24);
-                int hw = _ho * _wo;
                 for (int o = 0; o < _cout; o++)
                 {
                     float b = _b is null ? 0f : _b[o];
-                    int dst = (img * _cout + o) * hw, src = o * _p24;
-                    for (int i = 0; i < _ho; i++, dst += _wo, src += _wp)
-                        for (int j = 0; j < _wo; j++) _y[dst + j] = outWide[src + j] + b;
+                    float* dst = y + (img * _cout + o) * hw, src = pOut + o * _p24;
+                    for (int i = 0; i < _ho; i++, dst += _wo, src += _wp) ConvKernels.CopyRow(src, dst, _wo, b); // drop garbage columns, + bias
                 }
             }
         }
     }
 
     /// <summary>Copies image <paramref name="img"/> of x into the interior of the zero-padded plane (borders stay zero).</summary>
-    private void PackInput(int img, float[] inPad)
+    private void PackInput(float* x, int img, float* inPad)
     {
         int h = _h, w = _w;
+        float* src = x + img * _cin * h * w;
         for (int c = 0; c < _cin; c++)
-            for (int i = 0; i < h; i++)
-                Array.Copy(_x, ((img * _cin + c) * h + i) * w, inPad, c * _hp * _wp + (i + _pad) * _wp + _pad, w);
+        {
+            float* dst = inPad + c * _hp * _wp + _pad * _wp + _pad;
+            for (int i = 0; i < h; i++, src += w, dst += _wp) ConvKernels.CopyRow(src, dst, w);
+        }
     }
 
     /// <summary>Accumulates dW (and db) and writes dx, for x [n, Cin, h, w] and dy [n, Cout, Ho, Wo].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(float[] x, int n, int h, int w, float[] weight, float[] dy, float[] dW, float[]? db, float[] dx)
     {
         Setup(h, w);
@@ -152,38 +157,38 @@ public sealed unsafe class FastConv2d
                 for (int th = 0; th < _threads; th++) db[o] += _db[th][o];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BackwardChunk(int chunk)
     {
         var (start, end) = Workers.Range(_n, chunk, _threads);
-        float[] inPad = _inPad[chunk], dyWide = _dyWide[chunk], dyPad = _dyPad[chunk], dxWide = _dxWide[chunk];
-        float[] dW8 = _dW8[chunk], db = _db[chunk];
-        Array.Clear(dW8);
+        float[] db = _db[chunk];
+        Array.Clear(_dW8[chunk]);
         Array.Clear(db);
         int hw = _ho * _wo;
-        fixed (float* pIn = inPad, pDyW = dyWide, pDyP = dyPad, pDx = dxWide, pG = dW8, pWf = _wFlip)
+        fixed (float* pIn = _inPad[chunk], pDyW = _dyWide[chunk], pDyP = _dyPad[chunk], pDx = _dxWide[chunk], pG = _dW8[chunk], pWf = _wFlip)
+        fixed (float* x = _x, dy = _dy, dx = _dx)
         fixed (int* pOffF = _offF, pOffB = _offB)
         {
             for (int img = start; img < end; img++)
             {
-                PackInput(img, inPad);
+                PackInput(x, img, pIn);
                 for (int o = 0; o < _cout; o++)
                 {
-                    int src = (img * _cout + o) * hw;
+                    float* src = dy + (img * _cout + o) * hw;
+                    float* wide = pDyW + o * _p8, padded = pDyP + o * _hq * _wq + _q * _wq + _q;
                     float sum = 0f;
-                    for (int i = 0; i < _ho; i++, src += _wo)
-                    {
-                        Array.Copy(_dy, src, dyWide, o * _p8 + i * _wp, _wo);                  // dy, wide layout
-                        Array.Copy(_dy, src, dyPad, o * _hq * _wq + (i + _q) * _wq + _q, _wo); // dy, padded by k−1−p
-                        for (int j = 0; j < _wo; j++) sum += _dy[src + j];
-                    }
-                    db[o] += sum;                                                           // db += Σ dy
+                    // dy twice: in the wide layout of x (for dW) and padded by k−1−p (for dx); db += Σ dy.
+                    for (int i = 0; i < _ho; i++, src += _wo, wide += _wp, padded += _wq)
+                        sum += ConvKernels.CopyRowTwiceAndSum(src, wide, padded, _wo);
+                    db[o] += sum;
                 }
                 ConvKernels.WeightGrad(pIn, pOffF, _tapsF, pDyW, _oPad / 4, _p8, pG);       // dW += dy · x
                 ConvKernels.Forward(pDyP, pOffB, _tapsB, pWf, _iPad / 4, pDx, _pd24);        // dx = full conv of dy
+                float* d = dx + img * _cin * _h * _w;
                 for (int c = 0; c < _cin; c++)
                 {
-                    int dst = (img * _cin + c) * _h * _w, src = c * _pd24;
-                    for (int i = 0; i < _h; i++, dst += _w, src += _wq) Array.Copy(dxWide, src, _dx, dst, _w);
+                    float* s = pDx + c * _pd24;
+                    for (int i = 0; i < _h; i++, d += _w, s += _wq) ConvKernels.CopyRow(s, d, _w);
                 }
             }
         }

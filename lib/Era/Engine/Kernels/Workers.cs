@@ -29,6 +29,17 @@ public static class Workers
     public static (int Start, int End) Range(int total, int chunk, int chunks) =>
         ((int)((long)total * chunk / chunks), (int)((long)total * (chunk + 1) / chunks));
 
+    /// <summary>Work (in elements) below which <see cref="Run(Action{int}, long)"/> stays on the calling thread: waking a worker costs more.</summary>
+    public const long MinParallelWork = 32 * 1024;
+
+    /// <summary>As <see cref="Run(Action{int})"/>, but small jobs run their chunks one after the other on this thread (same chunks, same result).</summary>
+    public static void Run(Action<int> body, long work)
+    {
+        if (work >= MinParallelWork) Run(body);
+        else
+            for (int c = 0; c < Threads; c++) body(c);
+    }
+
     /// <summary>Runs body(chunk) for chunk = 0..Threads-1 in parallel and waits for all. Nested calls run serially.</summary>
     public static void Run(Action<int> body)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Era.Engine.Layers;
@@ -16,6 +17,7 @@ public sealed class AdaptiveAvgPool2d<T> : Module<T> where T : unmanaged, IFloat
         if (outputSize != 1) throw new ArgumentException($"AdaptiveAvgPool2d: only output size 1 (global average pooling) is supported, got {outputSize}");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Forward(Tensor<T> input)
     {
         Shapes.CheckInput("AdaptiveAvgPool2d", input, -1, -1, -1, -1);
@@ -27,6 +29,7 @@ public sealed class AdaptiveAvgPool2d<T> : Module<T> where T : unmanaged, IFloat
         return y;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         var y = _output ?? throw new InvalidOperationException("AdaptiveAvgPool2d.Backward: call Forward first");

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using Era.Engine.Kernels;
 
@@ -55,6 +56,7 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
     public Tensor<T> num_batches_tracked { get; }
 #pragma warning restore IDE1006
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Forward(Tensor<T> input)
     {
         Shapes.CheckInput("BatchNorm2d", input, -1, NumFeatures, -1, -1);
@@ -68,6 +70,7 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         return _output!;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ForwardChunk(int chunk)
     {
         var x = _input!;
@@ -79,11 +82,19 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
             double mean, invStd;
             if (_trainingForward)
             {
-                double sum = 0;
-                for (int i = 0; i < n; i++) sum += double.CreateChecked(Elementwise.Sum<T>(Plane(x, i, c, hw)));
-                mean = sum / m;
-                double ssd = 0;
-                for (int i = 0; i < n; i++) ssd += double.CreateChecked(Elementwise.SumSquaredDeviations<T>(Plane(x, i, c, hw), T.CreateChecked(mean)));
+                // One pass: Σ(x − K) and Σ(x − K)² with a shift K (the channel's first value) so that the
+                // variance Σ(x − K)²/M − (Σ(x − K)/M)² does not cancel catastrophically when |mean| ≫ std.
+                T shiftK = x.Data[c * hw];
+                double s1 = 0, s2 = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    var (a1, a2) = Elementwise.SumAndSumOfSquares<T>(Plane(x, i, c, hw), shiftK);
+                    s1 += double.CreateChecked(a1);
+                    s2 += double.CreateChecked(a2);
+                }
+                double k0 = double.CreateChecked(shiftK), d = s1 / m;
+                mean = k0 + d;
+                double ssd = Math.Max(s2 - d * s1, 0);
                 double variance = ssd / m;                                    // biased: used to normalize
                 invStd = 1 / Math.Sqrt(variance + Eps);
                 double mom = Momentum;
@@ -105,6 +116,7 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         var x = _input ?? throw new InvalidOperationException("BatchNorm2d.Backward: call Forward first");
@@ -115,6 +127,7 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         return _gradInput!;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BackwardChunk(int chunk)
     {
         var x = _input!;

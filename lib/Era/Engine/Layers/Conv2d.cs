@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using Era.Engine.Kernels;
 
@@ -58,6 +59,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public (int Ho, int Wo) OutputSize(int h, int w) =>
         ((h + 2 * Padding - KernelSize) / Stride + 1, (w + 2 * Padding - KernelSize) / Stride + 1);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Forward(Tensor<T> input)
     {
         Shapes.CheckInput("Conv2d", input, -1, InChannels, -1, -1);
@@ -77,6 +79,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         return y;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         var x = _input ?? throw new InvalidOperationException("Conv2d.Backward: call Forward first");
@@ -94,6 +97,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     }
 
     /// <summary>y[n,o,i,j] = b[o] + Σ_{c,u,v} W[o,c,u,v] · x[n, c, i·s + u − p, j·s + v − p] — the definition, loop by loop.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void ForwardReference(Tensor<T> input, Tensor<T> output)
     {
         int n = input.Shape[0], cin = InChannels, h = input.Shape[2], w = input.Shape[3];
@@ -124,6 +128,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     }
 
     /// <summary>The chain rule through the same loops: each output's dy flows to the weight (times x) and to the input pixel (times W).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void BackwardReference(Tensor<T> input, Tensor<T> gradOutput, Tensor<T> gradInput)
     {
         int n = input.Shape[0], cin = InChannels, h = input.Shape[2], w = input.Shape[3];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using Era.Engine.Kernels;
 
@@ -25,6 +26,7 @@ public sealed class Dropout2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     /// <summary>Uses this per-channel keep pattern [N, C] (1 = keep, 0 = drop) instead of random draws; null for random.</summary>
     public void SetFixedMask(Tensor<T>? keep) => _fixedKeep = keep?.Clone();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Forward(Tensor<T> input)
     {
         Shapes.CheckInput("Dropout2d", input, -1, -1, -1, -1);
@@ -41,13 +43,14 @@ public sealed class Dropout2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         else
         {
             ulong seed = torch.default_generator.NextUInt64(), threshold = CounterRng.DropThreshold(P);
-            for (int i = 0; i < planes; i++) m[i] = CounterRng.Uniform32(seed, i) < threshold ? T.Zero : scale;
+            for (int i = 0; i < planes; i++) m[i] = CounterRng.Hash(seed, (uint)i) < threshold ? T.Zero : scale;
         }
         var y = Buffers.EnsureLike(ref _output, input);
         for (int i = 0; i < planes; i++) Elementwise.Scale<T>(input.Data.AsSpan(i * hw, hw), m[i], y.Data.AsSpan(i * hw, hw));
         return y;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         if (!_active) return gradOutput;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Era.Engine.Layers;
@@ -33,6 +34,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public Parameter<T>? bias { get; }
 #pragma warning restore IDE1006
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Forward(Tensor<T> input)
     {
         Shapes.CheckInput("Linear", input, -1, InFeatures);
@@ -51,6 +53,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         return y;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         var input = _input ?? throw new InvalidOperationException("Linear.Backward: call Forward first");

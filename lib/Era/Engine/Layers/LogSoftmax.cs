@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Era.Engine.Layers;
@@ -12,6 +13,7 @@ public sealed class LogSoftmax<T>(int dim = 1) : Module<T> where T : unmanaged, 
 
     public int Dim { get; } = dim == 1 || dim == -1 ? 1 : throw new ArgumentException($"LogSoftmax: only dim 1 of [N, C] is supported, got dim {dim}");
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Forward(Tensor<T> input)
     {
         Shapes.CheckInput("LogSoftmax", input, -1, -1);
@@ -20,6 +22,7 @@ public sealed class LogSoftmax<T>(int dim = 1) : Module<T> where T : unmanaged, 
         return y;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Forward(Tensor<T> x, Tensor<T> y)
     {
         int n = x.Shape[0], c = x.Shape[1];
@@ -36,6 +39,7 @@ public sealed class LogSoftmax<T>(int dim = 1) : Module<T> where T : unmanaged, 
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         var y = _output ?? throw new InvalidOperationException("LogSoftmax.Backward: call Forward first");

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
+using Era.Engine.Kernels;
 
 namespace Era.Engine.Layers;
 
@@ -12,18 +14,23 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     private Tensor<T>? _output, _gradInput;
     private int[]? _argmax;     // flat input index of the max of each output element
     private int[] _inputShape = [];
+    private Tensor<T>? _input, _gradOutput;
+    private readonly Action<int> _forwardChunk, _backwardChunk;
 
     public MaxPool2d(int kernelSize, int? stride = null)
     {
         if (kernelSize < 1) throw new ArgumentException($"MaxPool2d: kernel size must be positive, got {kernelSize}");
         KernelSize = kernelSize;
         Stride = stride ?? kernelSize;
+        _forwardChunk = ForwardChunk;
+        _backwardChunk = BackwardChunk;
         if (Stride < 1) throw new ArgumentException($"MaxPool2d: stride must be positive, got {Stride}");
     }
 
     public int KernelSize { get; }
     public int Stride { get; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Forward(Tensor<T> input)
     {
         Shapes.CheckInput("MaxPool2d", input, -1, -1, -1, -1);
@@ -33,37 +40,71 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         int ho = (h - k) / s + 1, wo = (w - k) / s + 1;
         _inputShape = input.Shape;
         var y = Buffers.Ensure(ref _output, n, c, ho, wo);
-        var arg = Buffers.Ensure(ref _argmax, y.Numel);
-        var x = input.Data;
-        for (int plane = 0; plane < n * c; plane++)
-        {
-            int inBase = plane * h * w, outBase = plane * ho * wo;
-            for (int oy = 0; oy < ho; oy++)
-                for (int ox = 0; ox < wo; ox++)
-                {
-                    int best = inBase + oy * s * w + ox * s;
-                    for (int ky = 0; ky < k; ky++)
-                        for (int kx = 0; kx < k; kx++)
-                        {
-                            int i = inBase + (oy * s + ky) * w + ox * s + kx;
-                            if (x[i] > x[best] || T.IsNaN(x[i])) best = i;
-                        }
-                    y.Data[outBase + oy * wo + ox] = x[best];
-                    arg[outBase + oy * wo + ox] = best;
-                }
-        }
+        Buffers.Ensure(ref _argmax, y.Numel);
+        _input = input;
+        Workers.Run(_forwardChunk, input.Numel);
         return y;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ForwardChunk(int chunk)
+    {
+        var x = _input!.Data;
+        var y = _output!.Data;
+        var arg = _argmax!;
+        int c = _input.Shape[1], h = _input.Shape[2], w = _input.Shape[3], k = KernelSize, s = Stride;
+        int ho = _output.Shape[2], wo = _output.Shape[3];
+        var (p0, p1) = Workers.Range(_input.Shape[0] * c, chunk, Workers.Threads);
+        if (typeof(T) == typeof(float) && k == 2 && s == 2)
+        {
+            Pooling.MaxPool2x2((float[])(object)x, (float[])(object)y, arg, h, w, ho, wo, p0, p1);
+            return;
+        }
+        for (int plane = p0; plane < p1; plane++)
+        {
+            int inBase = plane * h * w, o = plane * ho * wo;
+            for (int oy = 0; oy < ho; oy++)
+                for (int ox = 0; ox < wo; ox++, o++)
+                {
+                    int best = inBase + oy * s * w + ox * s;
+                    T max = x[best];
+                    for (int ky = 0; ky < k; ky++)
+                    {
+                        int row = inBase + (oy * s + ky) * w + ox * s;
+                        for (int kx = 0; kx < k; kx++)
+                        {
+                            T v = x[row + kx];
+                            if (v > max || T.IsNaN(v)) { max = v; best = row + kx; }   // first maximum wins; NaN propagates
+                        }
+                    }
+                    y[o] = max;
+                    arg[o] = best;
+                }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         var y = _output ?? throw new InvalidOperationException("MaxPool2d.Backward: call Forward first");
         Shapes.CheckSame("MaxPool2d.Backward", gradOutput, y);
         var s = _inputShape;
         var dx = Buffers.Ensure(ref _gradInput, s[0], s[1], s[2], s[3]);
-        dx.Zero();
-        var arg = _argmax!;
-        for (int i = 0; i < arg.Length; i++) dx.Data[arg[i]] += gradOutput.Data[i];   // dx[argmax] += dy
+        _gradOutput = gradOutput;
+        Workers.Run(_backwardChunk, dx.Numel);
         return dx;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BackwardChunk(int chunk)
+    {
+        var s = _inputShape;
+        int inPlane = s[2] * s[3], outPlane = _output!.Shape[2] * _output.Shape[3];
+        var (p0, p1) = Workers.Range(s[0] * s[1], chunk, Workers.Threads);
+        var dx = _gradInput!.Data;
+        var dy = _gradOutput!.Data;
+        var arg = _argmax!;
+        Array.Clear(dx, p0 * inPlane, (p1 - p0) * inPlane);
+        for (int o = p0 * outPlane; o < p1 * outPlane; o++) dx[arg[o]] += dy[o];   // dx[argmax] += dy
     }
 }
