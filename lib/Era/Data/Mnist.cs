@@ -10,6 +10,9 @@ public sealed class MnistOptions
     /// <summary>The directory holding the four files; overrides MNIST_DIR and the cache. Never downloaded into.</summary>
     public string? Directory { get; init; }
 
+    /// <summary>The value of MNIST_DIR (read when the options are created; tests set it explicitly).</summary>
+    public string? EnvironmentDirectory { get; init; } = Environment.GetEnvironmentVariable(Mnist.EnvironmentVariable);
+
     /// <summary>The download cache, used when neither Directory nor MNIST_DIR is set (default: data/mnist in the repository).</summary>
     public string? CacheDirectory { get; init; }
 
@@ -124,7 +127,7 @@ public static class Mnist
     public static string Locate(MnistOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var (dir, source) = ResolveDirectory(options.Directory, Environment.GetEnvironmentVariable(EnvironmentVariable),
+        var (dir, source) = ResolveDirectory(options.Directory, options.EnvironmentDirectory,
             options.CacheDirectory ?? DefaultCacheDirectory());
         var missing = Files.Where(f => TryFindFile(dir, f.File[..^3]) is null).ToList();
         if (missing.Count == 0) return dir;

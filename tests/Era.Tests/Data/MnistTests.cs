@@ -94,6 +94,18 @@ public sealed class MnistTests : IDisposable
     }
 
     [Fact]
+    public void MnistDirIsUsedWhenNoDirectoryIsGivenAndNeverDownloadedInto()
+    {
+        var mirror = new FakeMirror([]);
+        var e = Assert.Throws<FileNotFoundException>(() => Mnist.Locate(new MnistOptions { EnvironmentDirectory = _dir, HttpHandler = mirror }));
+        Assert.StartsWith($"MNIST: MNIST_DIR {_dir} lacks train-images-idx3-ubyte.gz", e.Message);
+        Assert.Empty(mirror.Requests);
+        IdxFiles.WriteMnist(_dir, "train", 2, gzip: true);
+        IdxFiles.WriteMnist(_dir, "t10k", 2, gzip: true);
+        Assert.Equal(_dir, Mnist.Locate(new MnistOptions { EnvironmentDirectory = _dir, CacheDirectory = "/nonexistent" }));
+    }
+
+    [Fact]
     public void LoadsBothSplitsFromAnExplicitDirectory()
     {
         IdxFiles.WriteMnist(_dir, "train", 5, gzip: true);
@@ -154,8 +166,13 @@ public sealed class MnistTests : IDisposable
     {
         var mirror = new FakeMirror([]);
         string cache = Path.Combine(_dir, "cache");
-        var options = new MnistOptions { CacheDirectory = cache, HttpHandler = mirror, Mirrors = ["https://m1.example/", "https://m2.example/x/"] };
-        if (Environment.GetEnvironmentVariable(Mnist.EnvironmentVariable) is not null) return; // MNIST_DIR would take precedence
+        var options = new MnistOptions
+        {
+            EnvironmentDirectory = null, // as if MNIST_DIR were unset
+            CacheDirectory = cache,
+            HttpHandler = mirror,
+            Mirrors = ["https://m1.example/", "https://m2.example/x/"],
+        };
         var e = Assert.Throws<FileNotFoundException>(() => Mnist.Locate(options));
         Assert.Contains("set MNIST_DIR", e.Message);
         Assert.Equal(["https://m1.example/train-images-idx3-ubyte.gz", "https://m2.example/x/train-images-idx3-ubyte.gz"], mirror.Requests);
