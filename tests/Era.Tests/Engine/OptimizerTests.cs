@@ -83,7 +83,11 @@ public class OptimizerTests
         {
             opt.step(); // the first SGD step allocates the momentum buffers, as torch's
             long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 10; i++) opt.step();
+            for (int i = 0; i < 10; i++)
+            {
+                opt.zero_grad();
+                opt.step();
+            }
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         }
     }

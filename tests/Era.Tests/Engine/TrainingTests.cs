@@ -68,4 +68,32 @@ public class TrainingTests
         Assert.Equal((p[0].Loss * 16 + p[1].Loss * 16 + p[2].Loss * 8) / 40, results[0].TrainLoss, 9);
         Assert.True(model.Training);
     }
+
+    [Fact]
+    public void TrainingStepAllocatesNothingBeyondTheModel()
+    {
+        // Trainer, optimizer, scheduler and loss add no allocation to the model's own forward/backward.
+        torch.manual_seed(0);
+        var net = new Era.Engine.Models.ReferenceNet();
+        var opt = new SGD<float>(net.parameters(), lr: 0.05, momentum: 0.9, nesterov: true);
+        var trainer = new Trainer(net, opt, new OneCycleLR<float>(opt, max_lr: 0.1, total_steps: 100));
+        var x = new Tensor<float>(16, 1, 28, 28);
+        int[] y = new int[16];
+        for (int i = 0; i < 3; i++) trainer.Step(x, y);
+        long modelOnly = Measure(() =>
+        {
+            var output = net.Forward(x);
+            net.Backward(output); // any gradient of the right shape
+        });
+        long step = Measure(() => trainer.Step(x, y));
+        Assert.Equal(modelOnly, step); // zero_grad, loss, accuracy, SGD and OneCycle steps: 0 bytes
+    }
+
+    private static long Measure(Action action)
+    {
+        action();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) action();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
 }

@@ -46,7 +46,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Sets every parameter's gradient to zero (PyTorch 1.13 default set_to_none=False).</summary>
     public void zero_grad()
     {
-        foreach (var p in Parameters) p.Grad.Zero();
+        for (int i = 0; i < Parameters.Count; i++) Parameters[i].Grad.Zero(); // a for loop: no enumerator to allocate
     }
 
     /// <summary>Updates parameter number <paramref name="index"/> from its gradient.</summary>

@@ -143,7 +143,8 @@ public sealed class Trainer
     public static int CountCorrect(Tensor<float> output, ReadOnlySpan<int> labels)
     {
         ArgumentNullException.ThrowIfNull(output);
-        Shapes.CheckInput("accuracy", output, labels.Length, -1);
+        if (output.Rank != 2 || output.Shape[0] != labels.Length)
+            throw new ArgumentException($"accuracy: expected scores of shape [{labels.Length}, C], got {Tensor<float>.ShapeString(output.Shape)}");
         int c = output.Shape[1], correct = 0;
         for (int n = 0; n < labels.Length; n++)
         {
