@@ -78,6 +78,7 @@ public sealed class RecalculatedWorkbooks : IDisposable
     }
 }
 
+[Collection(ExcelWriterCollection.Name)]
 public class WriterLibreOfficeTests(RecalculatedWorkbooks books) : IClassFixture<RecalculatedWorkbooks>
 {
     [Fact]

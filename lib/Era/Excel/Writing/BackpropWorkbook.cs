@@ -79,6 +79,7 @@ public static class BackpropWorkbook
         var sweep = LearningRateSweep.Run(config, rates, iterations);
 
         using var doc = SpreadsheetDocument.Create(stream, SpreadsheetDocumentType.Workbook);
+        doc.CompressionOption = System.IO.Packaging.CompressionOption.Fast; // a third of the time of Normal, a slightly bigger file
         var book = doc.AddWorkbookPart();
         book.AddNewPart<WorkbookStylesPart>().Stylesheet = Styles.Create();
         var strings = new SharedStrings();

@@ -76,46 +76,46 @@ internal sealed class SheetWriter : IDisposable
     }
 
     public void Text(int column, int row, string text, uint style = Styles.Default) =>
-        _w.WriteElement(new Cell
-        {
-            CellReference = CellRef.Of(column, row),
-            StyleIndex = style,
-            DataType = CellValues.SharedString,
-            CellValue = new CellValue(_strings[text].ToString(CultureInfo.InvariantCulture)),
-        });
+        Cell(column, row, style, "s", formula: null, _strings[text].ToString(CultureInfo.InvariantCulture));
 
     public void Number(int column, int row, double value, uint style = Styles.Default) =>
-        _w.WriteElement(WithValue(new Cell { CellReference = CellRef.Of(column, row), StyleIndex = style }, value));
+        Cell(column, row, style, double.IsFinite(value) ? null : "e", formula: null, Value(value));
 
     /// <summary>A live formula (written without '=') together with the value our engine computed for it.</summary>
     public void Formula(int column, int row, string formula, double cached, uint style = Styles.Default) =>
-        _w.WriteElement(WithValue(
-            new Cell { CellReference = CellRef.Of(column, row), StyleIndex = style, CellFormula = new CellFormula(formula) }, cached));
+        Cell(column, row, style, double.IsFinite(cached) ? null : "e", formula, Value(cached));
 
     /// <summary>A formula whose result is text, with that text cached.</summary>
     public void TextFormula(int column, int row, string formula, string cached, uint style = Styles.Default) =>
-        _w.WriteElement(new Cell
-        {
-            CellReference = CellRef.Of(column, row),
-            StyleIndex = style,
-            DataType = CellValues.String,
-            CellFormula = new CellFormula(formula),
-            CellValue = new CellValue(cached),
-        });
+        Cell(column, row, style, "str", formula, cached);
 
-    private static Cell WithValue(Cell cell, double value)
+    // A non-finite value is shown as a spreadsheet shows EXP overflowing or a value that is not a number.
+    private static string Value(double v) => double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "#NUM!";
+
+    // The element objects only name the tags: one instance each, reused for every cell (no DOM per cell).
+    private readonly Cell _cell = new();
+    private readonly CellFormula _formula = new();
+    private readonly CellValue _value = new();
+    private readonly List<OpenXmlAttribute> _attributes = new(3);
+
+    /// <summary>&lt;c r= s= t=&gt;&lt;f&gt;formula&lt;/f&gt;&lt;v&gt;value&lt;/v&gt;&lt;/c&gt;</summary>
+    private void Cell(int column, int row, uint style, string? type, string? formula, string value)
     {
-        if (double.IsFinite(value))
+        _attributes.Clear();
+        _attributes.Add(new OpenXmlAttribute("r", "", CellRef.Of(column, row)));
+        if (style != Styles.Default) _attributes.Add(new OpenXmlAttribute("s", "", style.ToString(CultureInfo.InvariantCulture)));
+        if (type is not null) _attributes.Add(new OpenXmlAttribute("t", "", type));
+        _w.WriteStartElement(_cell, _attributes);
+        if (formula is not null)
         {
-            cell.CellValue = new CellValue(value.ToString("R", CultureInfo.InvariantCulture));
+            _w.WriteStartElement(_formula);
+            _w.WriteString(formula);
+            _w.WriteEndElement();
         }
-        else
-        {
-            // What a spreadsheet shows when EXP overflows or a value is not a number.
-            cell.DataType = CellValues.Error;
-            cell.CellValue = new CellValue("#NUM!");
-        }
-        return cell;
+        _w.WriteStartElement(_value);
+        _w.WriteString(value);
+        _w.WriteEndElement();
+        _w.WriteEndElement();
     }
 
     /// <summary>Ends the sheet data; <paramref name="drawingId"/> attaches the sheet's drawing (its charts).</summary>
