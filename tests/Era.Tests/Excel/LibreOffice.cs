@@ -23,18 +23,14 @@ public static class LibreOffice
         """;
 
     /// <summary>The soffice executable; throws with an install hint when there is none (tests fail, never skip).</summary>
-    public static string Executable()
-    {
-        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            foreach (string name in new[] { "soffice", "libreoffice" })
-            {
-                string candidate = Path.Combine(dir, name);
-                if (File.Exists(candidate)) return candidate;
-            }
-        }
-        throw new InvalidOperationException(InstallHint);
-    }
+    public static string Executable() =>
+        Find(Environment.GetEnvironmentVariable("PATH") ?? "") ?? throw new InvalidOperationException(InstallHint);
+
+    /// <summary>soffice (or libreoffice) in the folders of <paramref name="searchPath"/>, or null.</summary>
+    internal static string? Find(string searchPath) =>
+        searchPath.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .SelectMany(dir => new[] { Path.Combine(dir, "soffice"), Path.Combine(dir, "libreoffice") })
+            .FirstOrDefault(File.Exists);
 
     /// <summary>
     /// Opens every workbook in one LibreOffice process, recalculates it fully and saves it as .xlsx into

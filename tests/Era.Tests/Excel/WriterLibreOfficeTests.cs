@@ -82,6 +82,14 @@ public sealed class RecalculatedWorkbooks : IDisposable
 public class WriterLibreOfficeTests(RecalculatedWorkbooks books) : IClassFixture<RecalculatedWorkbooks>
 {
     [Fact]
+    public void WithoutLibreOfficeTheTestsFailWithAnInstallHint()
+    {
+        Assert.Null(LibreOffice.Find(Path.Combine(books.Dir, "no-such-folder")));
+        Assert.Contains("apt-get install libreoffice-calc-nogui", LibreOffice.InstallHint);
+        Assert.NotNull(LibreOffice.Find(Environment.GetEnvironmentVariable("PATH") ?? ""));
+    }
+
+    [Fact]
     public void EveryFormulaCellOfTheDefaultWorkbookRecalculatesToItsStoredValue()
     {
         int checkedCells = AssertRecalculatesToStored(books.Default, books.Recalculated[0]);

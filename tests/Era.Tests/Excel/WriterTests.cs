@@ -27,7 +27,7 @@ public class WriterTests(ITestOutputHelper output)
     public static TheoryData<string, int, double[]> Workbooks => new()
     {
         { "classic", 181, [0.1, 0.2, 0.5, 0.8, 1.0, 2.0] },
-        { "era", 3, [0.5] },
+        { "era", 1, [0.5] },
         { "biases", 12, [0.25, 3] },
     };
 
