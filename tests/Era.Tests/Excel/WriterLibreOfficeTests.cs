@@ -175,7 +175,7 @@ public class WriterLibreOfficeTests(RecalculatedWorkbooks books) : IClassFixture
         return count;
     }
 
-    private static void AssertTable(Dictionary<string, CellData> sheet, IterationTable expected)
+    private static void AssertTable(Dictionary<string, WrittenCell> sheet, IterationTable expected)
     {
         var columns = TableColumns.For(expected.Config);
         for (int i = 0; i < columns.Count; i++)

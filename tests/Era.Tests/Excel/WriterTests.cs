@@ -157,7 +157,7 @@ public class WriterTests(ITestOutputHelper output)
         Assert.True(best < TimeSpan.FromSeconds(1), $"took {best.TotalMilliseconds:F0} ms");
     }
 
-    private static Dictionary<string, Dictionary<string, CellData>> Read(MemoryStream stream)
+    private static Dictionary<string, Dictionary<string, WrittenCell>> Read(MemoryStream stream)
     {
         string path = Path.Combine(Path.GetTempPath(), $"era-writer-{Guid.NewGuid():N}.xlsx");
         File.WriteAllBytes(path, stream.ToArray());

@@ -79,7 +79,7 @@ public static class BackpropWorkbook
         var sweep = LearningRateSweep.Run(config, rates, iterations);
 
         using var doc = SpreadsheetDocument.Create(stream, SpreadsheetDocumentType.Workbook);
-        doc.CompressionOption = System.IO.Packaging.CompressionOption.Fast; // a third of the time of Normal, a slightly bigger file
+        doc.CompressionOption = System.IO.Packaging.CompressionOption.Fast; // half the time of Normal for a file 1.5× as big
         var book = doc.AddWorkbookPart();
         book.AddNewPart<WorkbookStylesPart>().Stylesheet = Styles.Create();
         var strings = new SharedStrings();
