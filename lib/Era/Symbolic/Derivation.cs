@@ -141,6 +141,7 @@ public sealed class Derivation
         }
         rhs.Add(E(ClosedForm));
         rhs.Add(Num(Value));
+        if (rhs.Count == 2) rhs = [$"{rhs[0]} = {rhs[1]}"];
         lines.Add((0, $"{top} = {rhs[0]}"));
         foreach (var r in rhs.Skip(1))
             lines.Add((latex ? 1 : 0, latex ? $"= {r}" : new string(' ', top.Length + 1) + $"= {r}"));
