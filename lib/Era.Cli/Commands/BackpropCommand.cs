@@ -26,7 +26,7 @@ internal static class BackpropCommand
             int iterations = network.IterationCount(parse);
             IterationTable table;
             try { table = IterationTable.Run(config, iterations); }
-            catch (ArgumentException e) { throw new UsageException("--weights", e.Message); }
+            catch (ArgumentException e) { throw new UsageException(OptionFor(e.Message), e.Message); }
             var output = parse.InvocationConfiguration.Output;
             switch (fmt)
             {
@@ -39,6 +39,16 @@ internal static class BackpropCommand
         });
         return command;
     }
+
+    /// <summary>The option behind a <see cref="NetworkConfig.Validate"/> message ("w3 must be …" → --weights).</summary>
+    private static string OptionFor(string message) => message[0] switch
+    {
+        'i' => "--inputs",
+        't' => "--targets",
+        'b' => "--biases",
+        'w' => "--weights",
+        _ => "--lr",
+    };
 
     /// <summary>How the terminal table shows a number: nine significant digits.</summary>
     public static string Short(double v) => v.ToString("G9", System.Globalization.CultureInfo.InvariantCulture);

@@ -24,7 +24,7 @@ public abstract record Expr
         Neg n => -n.Operand.Evaluate(values),
         Pow p => Math.Pow(p.Base.Evaluate(values), p.Exponent),
         Exp e => Math.Exp(e.Operand.Evaluate(values)),
-        Sigmoid s => Era.Backprop.TwoLayerNetwork.Sigmoid(s.Operand.Evaluate(values)),
+        Sigmoid s => 1.0 / (1.0 + Math.Exp(-s.Operand.Evaluate(values))),
         _ => throw new NotSupportedException(GetType().Name),
     };
 
