@@ -53,7 +53,8 @@ public sealed class Derivation
                     var named = graph.LocalDerivative(y, x);
                     return new Factor(y, x, graph.Body(y), raw, named, named.Evaluate(values));
                 }).ToList();
-                var product = Simplify.Apply(factors.Select(f => f.Named).Aggregate((p, f) => p * f));
+                // A term that is the weight itself has an empty chain: ∂w/∂w = 1.
+                var product = Simplify.Apply(factors.Select(f => f.Named).Aggregate((Expr)new Const(1), (p, f) => p * f));
                 return new Chain(factors, product, product.Evaluate(values));
             }).ToList();
             var total = chains.Count == 0 ? new Const(0) : Simplify.Apply(chains.Select(c => c.Product).Aggregate((s, p) => s + p));
@@ -98,13 +99,18 @@ public sealed class Derivation
         string Num(double v) => Render.Number(double.Parse(v.ToString("G10", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture), latex);
         string Words(string s) => latex ? $@"\text{{{s}}}" : s;
         string dot = latex ? @" \cdot " : " · ";
-        string OutputTerm(Branch b) => b.OutputFactor == new Const(1) ? D(b.Of, Weight) : $"{E(b.OutputFactor)}{dot}{D(b.Of, Weight)}";
+        string OutputTerm(Branch b) => b.OutputFactor == new Const(1) ? D(b.Of, Weight) : $"{E(b.OutputFactor)}{(latex ? @" \cdot " : "·")}{D(b.Of, Weight)}";
 
         var lines = new List<(int Indent, string Line)>();
         var top = D(Output, Weight);
         lines.Add((0, $"{N(Output)} = {E(OutputDefinition.Body)}{Words(", so ")}{top} = {string.Join(" + ", Branches.Select(OutputTerm))}"));
         foreach (var b in Branches)
         {
+            if (b.IsZero && b.ComputedFrom.Count == 0)
+            {
+                lines.Add((0, $"{D(b.Of, Weight)} = 0{(latex ? @"\quad" : ":")} {N(b.Of)}{Words(" does not depend on ")}{N(Weight)}"));
+                continue;
+            }
             if (b.IsZero)
             {
                 string users = string.Join(", ", b.UsedBy.Select(N));
@@ -113,7 +119,7 @@ public sealed class Derivation
                     $"{Words(", and ")}{from}{Words(" never use ")}{users}"));
                 continue;
             }
-            foreach (var chain in b.Chains)
+            foreach (var chain in b.Chains.Where(c => c.Factors.Count > 0))
             {
                 lines.Add((0, $"{D(b.Of, Weight)} = {string.Join(dot, chain.Factors.Select(f => D(f.Of, f.Wrt)))}"));
                 foreach (var f in chain.Factors)
