@@ -7,7 +7,8 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return BackpropCommand.Create();
+        yield return DeriveCommand.Create();
         yield return ExcelCommand.Create();
-        yield break;
     }
 }
