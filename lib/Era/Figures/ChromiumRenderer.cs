@@ -30,7 +30,8 @@ public sealed record RenderCheck(
 /// A headless Chromium with plotly.js loaded, driven over the DevTools protocol: exports figures to PNG/SVG with
 /// plotly.js's own <c>Plotly.toImage</c>. Start one, export as many figures as needed, dispose it: disposing
 /// closes the browser and deletes its temporary profile. Every wait has a timeout, so a stuck render is an error,
-/// not a hang. Not thread-safe: one export at a time.
+/// not a hang (after one, the page may still be busy: dispose the renderer if later renders time out too).
+/// Not thread-safe: one export at a time.
 /// </summary>
 public sealed class ChromiumRenderer : IDisposable
 {

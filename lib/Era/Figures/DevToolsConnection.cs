@@ -108,7 +108,14 @@ internal sealed class DevToolsConnection : IDisposable
         {
             string? session = root.TryGetProperty("sessionId", out var s) ? s.GetString() : null;
             var parameters = root.TryGetProperty("params", out var p) ? p.Clone() : default;
-            Event?.Invoke(method.GetString() ?? "", parameters, session);
+            try
+            {
+                Event?.Invoke(method.GetString() ?? "", parameters, session);
+            }
+            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException)
+            {
+                // An event shaped other than expected must not stop the replies from arriving.
+            }
         }
     }
 

@@ -18,8 +18,9 @@ public static class FigureFile
     };
 
     /// <summary>
-    /// Writes the figure atomically. .html is a standalone page with plotly.js inlined (no browser needed);
-    /// .png and .svg use <paramref name="renderer"/>, or start (and close) a browser for this one file.
+    /// Writes the figure atomically. .html is a standalone page with plotly.js inlined (no browser needed; a given
+    /// width/height is set on the figure's layout); .png and .svg use <paramref name="renderer"/>, or start (and close)
+    /// a browser for this one file.
     /// </summary>
     public static void Save(Figure figure, string path, int? width = null, int? height = null, ChromiumRenderer? renderer = null)
     {
