@@ -26,7 +26,7 @@ public class RenderTests(ChromiumFixture fixture)
 {
     private readonly ChromiumRenderer _chromium = fixture.Renderer;
 
-    public static TheoryData<string> FigureNames => ["lr", "lr-log", "lr-grid", "network", "network-biases", "training", "confusion", "digits"];
+    public static TheoryData<string> FigureNames => ["lr", "lr-log", "lr-grid", "network", "network-biases", "training", "confusion", "digits", "model"];
 
     internal static Figure Build(string name)
     {
@@ -49,9 +49,35 @@ public class RenderTests(ChromiumFixture fixture)
             "training" => Charts.TrainingCurves(new TrainingHistory([2.3, 0.4, 0.2, 0.1], [2.2, 0.5, 0.3, 0.3], [0.1, 0.9, 0.95, 0.97], [0.1, 0.88, 0.93, 0.94])),
             "confusion" => Charts.ConfusionMatrix(counts),
             "digits" => Charts.DigitGrid(digits, digits.Select((_, k) => Charts.DigitCaption(k, (k + 1) % 10)).ToArray(), columns: 3),
+            "model" => EveryPartOfTheModel(),
             _ => throw new ArgumentException(name),
         };
     }
+
+    /// <summary>The parts of the model no chart uses (bars, layout.grid, ...), so that plotly.js checks their names too.</summary>
+    private static Figure EveryPartOfTheModel() => new()
+    {
+        Data =
+        [
+            new Bar { Name = "bars", X = ["a", "b"], Y = [1, 2], Text = ["1", "2"], TextPosition = "outside", Marker = new Marker { Color = "#888" }, ShowLegend = true, LegendGroup = "g" },
+            new Scatter { Name = "dots", X = [1, 2], Y = [3, 4], Mode = "lines+markers+text", Text = ["p", "q"], TextPosition = "top center", Marker = new Marker { Symbol = "square", Size = 8 }, XAxis = "x2", YAxis = "y2", Line = new Line { Dash = "dot", Width = 1 }, HoverInfo = "x+y", TextFont = new Font { Family = "sans-serif", Size = 10, Color = "#000" } },
+            new Heatmap { Name = "cells", Z = [[1, 2]], ZMin = 0, ZMax = 3, ShowScale = false, XGap = 1, YGap = 1, XAxis = "x2", YAxis = "y2", TextFont = new Font { Size = 9 } },
+        ],
+        Layout =
+        {
+            Title = new Title { Text = "model", Font = new Font { Size = 20 } },
+            Grid = new LayoutGrid { Rows = 1, Columns = 2, Pattern = "independent", RowOrder = "top to bottom", XGap = 0.1, YGap = 0.1 },
+            Legend = new Legend { X = 1, Y = 1, XAnchor = "right", YAnchor = "top", Orientation = "v", Title = new Title("legend") },
+            Margin = new Margin { Left = 40, Right = 10, Top = 40, Bottom = 40 },
+            Font = new Font { Size = 12 },
+            HoverMode = "closest",
+            XAxis = new Axis { Type = "category", Ticks = "outside", ShowTickLabels = true },
+            YAxis = new Axis { Type = "log", Range = [-1, 1], DTick = 1, ShowGrid = true, ZeroLine = false, ExponentFormat = "power" },
+            Shapes = [new Shape { Type = "rect", X0 = 0, X1 = 1, Y0 = 0, Y1 = 1, XRef = "paper", YRef = "paper", Layer = "below", Line = new Line { Color = "#ccc" } }],
+            Annotations = [new Annotation { Text = "note", X = 0.5, Y = 0.5, XRef = "paper", YRef = "paper", ShowArrow = false, BackgroundColor = "white" }],
+        },
+        Config = new Config { Responsive = true, DisplayLogo = false, DisplayModeBar = false, StaticPlot = false },
+    };
 
     [Theory]
     [MemberData(nameof(FigureNames))]
