@@ -395,6 +395,11 @@ public sealed class ChromiumRenderer : IDisposable
         {
             throw new FigureRenderException($"plotly.js could not {what}: {e.Message}", e.InnerException);
         }
+        catch (Exception e) when (e is InvalidOperationException or System.Net.WebSockets.WebSocketException)
+        {
+            // A DevTools protocol error or a broken connection (the browser crashed or was killed).
+            throw new FigureRenderException($"could not {what} in Chromium: {e.Message}", e);
+        }
     }
 
     private async Task<JsonElement> EvaluateAsync(string session, string expression, CancellationToken ct)
@@ -439,6 +444,8 @@ public sealed class ChromiumRenderer : IDisposable
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 
     private static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+    internal int ProcessId => _process.Id;
 
     /// <summary>True while the browser process runs (false after <see cref="Dispose"/>).</summary>
     public bool IsRunning

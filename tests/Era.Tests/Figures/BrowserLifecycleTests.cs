@@ -72,6 +72,19 @@ public class BrowserLifecycleTests
     }
 
     [Fact]
+    public void ABrowserThatDiedIsAClearErrorNotACrash()
+    {
+        using var renderer = ChromiumRenderer.Start();
+        using (var browser = Process.GetProcessById(renderer.ProcessId))
+        {
+            browser.Kill(entireProcessTree: true);
+            browser.WaitForExit(5000);
+        }
+        var e = Assert.Throws<FigureRenderException>(() => renderer.Export(RenderTests.Build("lr"), ImageFormat.Png));
+        Assert.Contains("export the figure as PNG", e.Message);
+    }
+
+    [Fact]
     public void APngExportTakesUnderFiveSecondsIncludingTheBrowsersStart()
     {
         // The budget. Best of two tries, so that a moment of contention on a shared machine does not count.
