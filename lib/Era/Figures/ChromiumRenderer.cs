@@ -150,6 +150,8 @@ public sealed class ChromiumRenderer : IDisposable
         }
         catch (Exception e)
         {
+            // If it exited, let its last words (stderr) arrive before quoting them; bounded, as helpers may hold the pipe.
+            if (process.HasExited) Task.Run(() => process.WaitForExit()).Wait(TimeSpan.FromSeconds(1), CancellationToken.None);
             string tail = renderer.StderrTail();
             renderer.Dispose();
             if (e is OperationCanceledException && !ct.IsCancellationRequested)
@@ -428,11 +430,12 @@ public sealed class ChromiumRenderer : IDisposable
 
     private void KeepStderr(string? line)
     {
-        if (string.IsNullOrWhiteSpace(line)) return;
+        // Chromium in a container complains about the missing D-Bus on every start: noise, not the cause of an error.
+        if (string.IsNullOrWhiteSpace(line) || line.Contains("dbus", StringComparison.OrdinalIgnoreCase)) return;
         lock (_stderr)
         {
             _stderr.Enqueue(line);
-            while (_stderr.Count > 8) _stderr.Dequeue();
+            while (_stderr.Count > 4) _stderr.Dequeue();
         }
     }
 

@@ -51,6 +51,24 @@ public class BrowserLifecycleTests
     }
 
     [Fact]
+    public void ABrowserThatFailsToStartIsReportedWithWhatItSaid()
+    {
+        string fake = Path.Combine(Path.GetTempPath(), $"era-fake-browser-{Guid.NewGuid():N}.sh");
+        File.WriteAllText(fake, "#!/bin/sh\necho 'cannot open display' >&2\nexit 3\n");
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var before = LeftoverProfiles();
+        try
+        {
+            var e = Assert.Throws<FigureRenderException>(() => ChromiumRenderer.Start(new ChromiumOptions { BrowserPath = fake }));
+            Assert.Contains("exited during start-up with code 3", e.Message);
+            Assert.Contains("cannot open display", e.Message);
+            Assert.Equal(before, LeftoverProfiles());
+        }
+        finally { File.Delete(fake); }
+    }
+
+    [Fact]
     public void AStartTimeoutIsAClearErrorAndLeavesNothingBehind()
     {
         var before = LeftoverProfiles();
