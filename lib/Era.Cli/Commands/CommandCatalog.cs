@@ -10,5 +10,6 @@ internal static class CommandCatalog
         yield return BackpropCommand.Create();
         yield return DeriveCommand.Create();
         yield return ExcelCommand.Create();
+        yield return PlotCommand.Create();
     }
 }
