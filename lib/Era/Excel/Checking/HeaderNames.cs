@@ -25,6 +25,9 @@ public static partial class HeaderNames
                 case '∂' or 'δ': sb.Append('d'); break;
                 case ' ' or '\t' or '\r' or '\n' or '\u00a0' or '_' or '{' or '}' or '$' or '\\' or '*' or '-' or '.' or ':': break;
                 case '÷' or '∕': sb.Append('/'); break;
+                case >= '₀' and <= '₉': sb.Append((char)('0' + (ch - '₀'))); break; // w₁ (Normalize is a no-op under invariant globalization)
+                case '¹': sb.Append('1'); break;
+                case '²': sb.Append('2'); break;
                 default: sb.Append(ch); break;
             }
         }
