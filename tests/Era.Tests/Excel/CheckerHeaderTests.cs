@@ -1,6 +1,6 @@
 using Era.Excel.Checking;
 
-namespace Era.Tests.Excel;
+namespace Era.Tests.Excel.Checking;
 
 public class CheckerHeaderTests
 {

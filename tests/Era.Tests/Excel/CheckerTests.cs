@@ -1,7 +1,7 @@
 using Era.Backprop;
 using Era.Excel.Checking;
 
-namespace Era.Tests.Excel;
+namespace Era.Tests.Excel.Checking;
 
 /// <summary>Verdicts on student-style workbooks: correct ones in several layouts, and ones with planted mistakes.</summary>
 public class CheckerTests
@@ -152,6 +152,13 @@ public class CheckerTests
         Assert.Equal("=N40-$AH$1*AC40", f.Formula);
         Assert.Equal(rows[38]["w6"] - 0.5 * rows[38]["dE/dw6"], f.Expected!.Value, 15);
         Assert.Equal("N41", report.FirstWrongCell);
+        Assert.Empty(report.Notes);
+
+        // Without a label, η is inferred from the updates all the same (most rows and most weights are right).
+        report = Check(book with { Eta = null });
+        Assert.Equal(0.5, report.LearningRate);
+        f = Assert.Single(report.Findings);
+        Assert.Equal(("N41", "=N40-0.5*AC40"), (f.Cell, f.Formula));
     }
 
     [Fact]
@@ -183,6 +190,7 @@ public class CheckerTests
         Assert.Equal([FindingKind.Column, FindingKind.Cell, FindingKind.Cell, FindingKind.FromRow], report.Findings.Select(f => f.Kind));
         Assert.Equal("S2", report.FirstWrongCell);
         Assert.Equal(N + 1 + 1 + (N - 39), report.WrongCells);
+        Assert.Empty(report.Notes);
     }
 
     [Fact]

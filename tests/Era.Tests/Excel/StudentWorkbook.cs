@@ -5,7 +5,7 @@ using DocumentFormat.OpenXml.Spreadsheet;
 using Era.Backprop;
 using TableColumns = Era.Backprop.TableColumns;
 
-namespace Era.Tests.Excel;
+namespace Era.Tests.Excel.Checking;
 
 /// <summary>A cell for <see cref="XlsxBuilder"/>: a number, a text, or a formula with (or without) its cached value.</summary>
 internal abstract record XCell;
@@ -114,6 +114,8 @@ internal sealed record StudentWorkbook
     /// <summary>Cells to overwrite after layout, by (data row index, canonical column): e.g. a text "#DIV/0!".</summary>
     public IReadOnlyDictionary<(int Index, string Column), XCell> Overrides { get; init; } = new Dictionary<(int, string), XCell>();
     public IReadOnlyDictionary<(int Row, int Col), XCell> Extra { get; init; } = new Dictionary<(int, int), XCell>();
+    /// <summary>A column's formulas written by hand, by data row index (e.g. a planted mistake for LibreOffice to compute).</summary>
+    public IReadOnlyDictionary<string, Func<int, string>> ColumnFormulas { get; init; } = new Dictionary<string, Func<int, string>>();
 
     public IReadOnlyList<string> Columns => Order ?? Rows[0].Keys.ToList();
 
@@ -140,7 +142,9 @@ internal sealed record StudentWorkbook
             foreach (var name in Columns)
             {
                 double v = Rows[i][name];
-                string? f = Formulas ? FormulaFor(name, i, etaRef ?? XlsxBuilder.R(LearningRate)) : null;
+                string? f = !Formulas ? null
+                    : ColumnFormulas.TryGetValue(name, out var own) ? own(i)
+                    : FormulaFor(name, i, etaRef ?? XlsxBuilder.R(LearningRate));
                 sheet[(RowOf(i), ColumnOf(name))] = f is null ? new XNumber(v) : new XFormula(f, OmitCachedValues ? null : v);
             }
         }

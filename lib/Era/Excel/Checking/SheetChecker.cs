@@ -67,7 +67,7 @@ public static class SheetChecker
         if (etaCell is not null)
         {
             (eta, etaRef, source) = (etaCell.Value, etaCell.Reference(sheet), $"cell {etaCell.Describe(sheet)}");
-            if (inferred is double x && Math.Abs(x - etaCell.Value) > 1e-6 * etaCell.Value)
+            if (inferred is double x && agreeing * 2 > pairs && Math.Abs(x - etaCell.Value) > 1e-6 * etaCell.Value)
                 notes.Add($"the weight updates look like η = {F(x)}, but cell {etaCell.Describe(sheet)} says η = {F(etaCell.Value)}: "
                     + "do the update formulas refer to that cell?");
         }
@@ -138,22 +138,26 @@ public static class SheetChecker
     }
 
     /// <summary>
-    /// η from w(next) = w − η·g ⇒ η = (w − w(next))/g, for each pair of consecutive rows using the weight with the
-    /// largest gradient (the least cancellation); the median over all pairs, so a few broken rows do not move it.
+    /// η from w(next) = w − η·g ⇒ η = (w − w(next))/g. Within a pair of consecutive rows, the median over the weights
+    /// whose gradient is not tiny (tiny ones cancel badly), so one broken update column does not move it; then the
+    /// median over all pairs, so a few broken rows do not either.
     /// </summary>
     private static (double? Eta, int Agreeing, int Pairs) InferLearningRate(TableModel m, int rows)
     {
         var etas = new List<double>();
+        var pair = new List<(double G, double Eta)>();
         for (int i = 1; i < rows; i++)
         {
-            double bestG = 0, eta = double.NaN;
+            pair.Clear();
             for (int k = 1; k <= 8; k++)
             {
-                if (m.Value($"dE/dw{k}", i - 1) is not double g || m.Value($"w{k}", i - 1) is not double w || m.Found($"w{k}", i) is not double next)
-                    continue;
-                if (Math.Abs(g) > bestG) (bestG, eta) = (Math.Abs(g), (w - next) / g);
+                if (m.Value($"dE/dw{k}", i - 1) is double g && m.Value($"w{k}", i - 1) is double w && m.Found($"w{k}", i) is double next && g != 0)
+                    pair.Add((Math.Abs(g), (w - next) / g));
             }
-            if (double.IsFinite(eta) && eta > 0) etas.Add(eta);
+            if (pair.Count == 0) continue;
+            double largest = pair.Max(p => p.G);
+            var candidates = pair.Where(p => p.G >= 0.01 * largest && double.IsFinite(p.Eta)).Select(p => p.Eta).Order().ToList();
+            if (candidates.Count > 0 && candidates[candidates.Count / 2] is var eta && eta > 0) etas.Add(eta);
         }
         if (etas.Count == 0) return (null, 0, 0);
         etas.Sort();
