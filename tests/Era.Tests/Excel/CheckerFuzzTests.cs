@@ -210,7 +210,7 @@ public class CheckerFuzzTests
         Assert.Contains("empty", Refusal([]), StringComparison.Ordinal);
         using var ms = new MemoryStream();
         using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
-            using (var s = zip.CreateEntry("hello.txt").Open()) s.Write("hi"u8);
+        using (var s = zip.CreateEntry("hello.txt").Open()) s.Write("hi"u8);
         Assert.Contains("not an Office document", Refusal(ms.ToArray()), StringComparison.Ordinal);
     }
 }

@@ -23,9 +23,15 @@ public sealed class CheckerLibreOfficeTests : IDisposable
         var rng = new Random(11);
         var good = new StudentWorkbook
         {
-            Rows = StudentTables.Correct(config, 40), LearningRate = 0.5, SheetName = "Backprop", HeaderRow = 5, FirstCol = 2,
+            Rows = StudentTables.Correct(config, 40),
+            LearningRate = 0.5,
+            SheetName = "Backprop",
+            HeaderRow = 5,
+            FirstCol = 2,
             Order = StudentTables.Correct(config, 1)[0].Keys.OrderBy(_ => rng.Next()).ToList(),
-            Formulas = true, OmitCachedValues = true, Eta = new EtaLabel("learning rate", Row: 2, Col: 2),
+            Formulas = true,
+            OmitCachedValues = true,
+            Eta = new EtaLabel("learning rate", Row: 2, Col: 2),
         };
         string C(string name, int i) => good.Cell(i, name);
         // The mistake: o2 = w7·a_h1 + w8·a_h1.

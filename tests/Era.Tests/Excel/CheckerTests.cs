@@ -94,13 +94,27 @@ public class CheckerTests
                 var rng = new Random(7);
                 return new StudentWorkbook
                 {
-                    Rows = rows, LearningRate = 0.5, HeaderRow = 4, FirstCol = 3,
+                    Rows = rows,
+                    LearningRate = 0.5,
+                    HeaderRow = 4,
+                    FirstCol = 3,
                     Order = order.OrderBy(_ => rng.Next()).ToList(),
                     Header = n => n switch
                     {
-                        "a_h1" => "out_h1", "a_h2" => "a_{h2}", "h1" => "net_h1", "h2" => "net h2", "a_o1" => "out_o1", "a_o2" => "ao2",
-                        "E_tot" => "E_total", "E1" => "E_o1", "t1" => "T1", "dE/dw1" => "∂E_total/∂w1", "dE/dw2" => "dEtot/dw2",
-                        "dE/dw3" => "∂E/∂w₃", "dE/dw4" => "dE_total / dw4", "w5" => "W5",
+                        "a_h1" => "out_h1",
+                        "a_h2" => "a_{h2}",
+                        "h1" => "net_h1",
+                        "h2" => "net h2",
+                        "a_o1" => "out_o1",
+                        "a_o2" => "ao2",
+                        "E_tot" => "E_total",
+                        "E1" => "E_o1",
+                        "t1" => "T1",
+                        "dE/dw1" => "∂E_total/∂w1",
+                        "dE/dw2" => "dEtot/dw2",
+                        "dE/dw3" => "∂E/∂w₃",
+                        "dE/dw4" => "dE_total / dw4",
+                        "w5" => "W5",
                         _ => n,
                     },
                     Eta = new EtaLabel("learning rate", Row: 1, Col: 1),
@@ -109,8 +123,13 @@ public class CheckerTests
             case "formulas-front-sheet":
                 return new StudentWorkbook
                 {
-                    Rows = rows, LearningRate = 0.5, SheetName = "Table", HeaderRow = 3, FirstCol = 2, Formulas = true,
-                    Header = n => n.Replace("dE/dw", "dE/dw", StringComparison.Ordinal).Replace("E_tot", "Etotal", StringComparison.Ordinal),
+                    Rows = rows,
+                    LearningRate = 0.5,
+                    SheetName = "Table",
+                    HeaderRow = 3,
+                    FirstCol = 2,
+                    Formulas = true,
+                    Header = n => n.Replace("dE/dw", "∂E/∂w", StringComparison.Ordinal).Replace("E_tot", "Etotal", StringComparison.Ordinal),
                     Eta = new EtaLabel("Learning rate (η)", Below: true, OnSheet: "Front", Row: 3, Col: 2),
                 };
             case "inline-strings-no-label":
@@ -120,7 +139,10 @@ public class CheckerTests
             case "missing-columns":
                 return new StudentWorkbook
                 {
-                    Rows = rows, LearningRate = 0.5, Eta = new EtaLabel("eta", Row: 1, Col: 40), Formulas = true,
+                    Rows = rows,
+                    LearningRate = 0.5,
+                    Eta = new EtaLabel("eta", Row: 1, Col: 40),
+                    Formulas = true,
                     Order = order.Where(n => n is not ("a_h2" or "a_o1" or "E1" or "E2")).ToList(),
                 };
             default: throw new ArgumentException(layout);
@@ -273,8 +295,14 @@ public class CheckerTests
             Order = rows[0].Keys.Where(n => n is not ("t1" or "t2" or "i1" or "i2")).ToList(),
             Extra = new Dictionary<(int, int), XCell>
             {
-                [(1, 1)] = new XText("i1"), [(1, 2)] = new XNumber(0.05), [(2, 1)] = new XText("i2"), [(2, 2)] = new XNumber(0.1),
-                [(3, 1)] = new XText("target 1"), [(3, 2)] = new XNumber(0.01), [(4, 1)] = new XText("target 2"), [(4, 2)] = new XNumber(0.99),
+                [(1, 1)] = new XText("i1"),
+                [(1, 2)] = new XNumber(0.05),
+                [(2, 1)] = new XText("i2"),
+                [(2, 2)] = new XNumber(0.1),
+                [(3, 1)] = new XText("target 1"),
+                [(3, 2)] = new XNumber(0.01),
+                [(4, 1)] = new XText("target 2"),
+                [(4, 2)] = new XNumber(0.99),
             },
         };
         var report = Check(book);

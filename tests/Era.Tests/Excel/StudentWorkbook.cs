@@ -213,7 +213,12 @@ internal static class StudentTables
             {
                 double value = name switch
                 {
-                    "t1" => c.T1, "t2" => c.T2, "i1" => c.I1, "i2" => c.I2, "b1" => c.B1, "b2" => c.B2,
+                    "t1" => c.T1,
+                    "t2" => c.T2,
+                    "i1" => c.I1,
+                    "i2" => c.I2,
+                    "b1" => c.B1,
+                    "b2" => c.B2,
                     ['w', var k] => prev is null ? c.Weights[k - '0'] : prev[name] - c.LearningRate * prev[$"dE/dw{k}"],
                     "h1" => r["w1"] * r["i1"] + r["w2"] * r["i2"] + c.B1,
                     "h2" => r["w3"] * r["i1"] + r["w4"] * r["i2"] + c.B1,
@@ -223,8 +228,10 @@ internal static class StudentTables
                     "E1" => 0.5 * Math.Pow(r["t1"] - r["a_o1"], 2),
                     "E2" => 0.5 * Math.Pow(r["t2"] - r["a_o2"], 2),
                     "E_tot" => r["E1"] + r["E2"],
-                    "dE/dw5" => Dlt(1) * r["a_h1"], "dE/dw6" => Dlt(1) * r["a_h2"],
-                    "dE/dw7" => Dlt(2) * r["a_h1"], "dE/dw8" => Dlt(2) * r["a_h2"],
+                    "dE/dw5" => Dlt(1) * r["a_h1"],
+                    "dE/dw6" => Dlt(1) * r["a_h2"],
+                    "dE/dw7" => Dlt(2) * r["a_h1"],
+                    "dE/dw8" => Dlt(2) * r["a_h2"],
                     "dE/dw1" => (Dlt(1) * r["w5"] + Dlt(2) * r["w7"]) * r["a_h1"] * (1 - r["a_h1"]) * r["i1"],
                     "dE/dw2" => (Dlt(1) * r["w5"] + Dlt(2) * r["w7"]) * r["a_h1"] * (1 - r["a_h1"]) * r["i2"],
                     "dE/dw3" => (Dlt(1) * r["w6"] + Dlt(2) * r["w8"]) * r["a_h2"] * (1 - r["a_h2"]) * r["i1"],
