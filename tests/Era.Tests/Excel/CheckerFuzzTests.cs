@@ -135,6 +135,15 @@ public class CheckerFuzzTests
     }
 
     [Fact]
+    public void XmlIsScannedWhateverThePartIsCalled()
+    {
+        const string Dtd = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>";
+        Assert.Contains("DTD", Refusal(WithEntry(Valid, "xl/worksheets/sheet9.bin", Encoding.UTF8.GetBytes(Dtd))), StringComparison.Ordinal);
+        // Directory entries and binary parts are no XML and are left alone.
+        Assert.True(Verdict(WithEntry(WithEntry(Valid, "xl/", []), "xl/media/image1.png", [0x89, (byte)'P', (byte)'N', (byte)'G'])));
+    }
+
+    [Fact]
     public void AbsurdNestingIsRefused()
     {
         var sb = new StringBuilder("<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>");

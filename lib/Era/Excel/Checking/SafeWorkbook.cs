@@ -137,9 +137,28 @@ public static class SafeWorkbook
             foreach (var e in entries)
             {
                 string name = e.FullName;
-                if (name.EndsWith(".xml", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".rels", StringComparison.OrdinalIgnoreCase))
-                    ScanXml(e, limits);
+                if (name.EndsWith(".xml", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".rels", StringComparison.OrdinalIgnoreCase)
+                    || LooksLikeXml(e))
+                    ScanXml(e, limits); // whatever the SDK might parse as XML, whatever its name
             }
+        }
+    }
+
+    /// <summary>True if the entry starts like an XML document ('&lt;', after an optional byte-order mark).</summary>
+    private static bool LooksLikeXml(ZipArchiveEntry entry)
+    {
+        try
+        {
+            using var s = entry.Open();
+            Span<byte> head = stackalloc byte[4];
+            int n = s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            var h = head[..n];
+            if (h.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) h = h[3..];
+            return (h.Length > 0 && h[0] == '<') || h.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || h.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException)
+        {
+            throw new SheetCheckException($"the part {entry.FullName} cannot be unpacked ({e.Message})");
         }
     }
 
