@@ -114,8 +114,8 @@ internal sealed record StudentWorkbook
     /// <summary>Cells to overwrite after layout, by (data row index, canonical column): e.g. a text "#DIV/0!".</summary>
     public IReadOnlyDictionary<(int Index, string Column), XCell> Overrides { get; init; } = new Dictionary<(int, string), XCell>();
     public IReadOnlyDictionary<(int Row, int Col), XCell> Extra { get; init; } = new Dictionary<(int, int), XCell>();
-    /// <summary>A column's formulas written by hand, by data row index (e.g. a planted mistake for LibreOffice to compute).</summary>
-    public IReadOnlyDictionary<string, Func<int, string>> ColumnFormulas { get; init; } = new Dictionary<string, Func<int, string>>();
+    /// <summary>A column's formulas written by hand, by data row index (null: the value); e.g. a planted mistake for LibreOffice to compute.</summary>
+    public IReadOnlyDictionary<string, Func<int, string?>> ColumnFormulas { get; init; } = new Dictionary<string, Func<int, string?>>();
 
     public IReadOnlyList<string> Columns => Order ?? Rows[0].Keys.ToList();
 
