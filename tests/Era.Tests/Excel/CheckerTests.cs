@@ -58,7 +58,7 @@ public class CheckerTests
         Assert.Equal(book.LearningRate, report.LearningRate!.Value, 12);
         Assert.Equal(book.Rows.Count, report.Rows);
         if (layout == "missing-columns") Assert.Equal(["a_h2", "a_o1", "E1", "E2"], report.MissingColumns);
-        if (layout == "inline-strings-no-label") Assert.Contains("inferred", report.LearningRateSource, StringComparison.Ordinal);
+        if (layout == "inline-strings-no-label") Assert.Equal("inferred from the weight updates", report.LearningRateSource);
         if (layout == "formulas-front-sheet") Assert.Equal("cell 'Front'!B4", report.LearningRateSource);
     }
 
@@ -225,6 +225,20 @@ public class CheckerTests
         Assert.All(report.Findings, f => Assert.Equal((FindingKind.Column, 3), (f.Kind, f.Row)));
         Assert.Equal(Weights.Names, report.Findings.Select(f => f.Column));
         Assert.Contains(report.Notes, n => n.Contains("η = 0.5", StringComparison.Ordinal) && n.Contains("AH1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ADisagreeingLabelOnAnotherSheetGivesWayToTheUpdates()
+    {
+        // A "Rates" sheet compares learning rates ("η" | 0.1); the table's own updates use 0.5.
+        var book = CourseLayout(StudentTables.Correct(Classic, N), lr: 0.1) with { Eta = new EtaLabel("η", OnSheet: "Rates", Row: 1, Col: 1) };
+        var report = Check(book);
+        Assert.True(report.Ok, report.ToText());
+        Assert.Equal((0.5, "inferred from the weight updates"), (report.LearningRate!.Value, report.LearningRateSource));
+        Assert.Contains(report.Notes, n => n.Contains("'Rates'!B1", StringComparison.Ordinal));
+        // Where it agrees, the label is used and referred to across sheets.
+        report = Check(book with { LearningRate = 0.5 });
+        Assert.Equal("cell 'Rates'!B1", report.LearningRateSource);
     }
 
     [Fact]

@@ -64,11 +64,19 @@ public static class SheetChecker
         var (inferred, agreeing, pairs) = InferLearningRate(probe, n0);
         double? eta;
         string etaRef, source;
+        bool disagrees = etaCell is not null && inferred is double y && agreeing * 2 > pairs && Math.Abs(y - etaCell.Value) > 1e-6 * etaCell.Value;
+        if (disagrees && !ReferenceEquals(etaCell!.Sheet, sheet))
+        {
+            // A label on another sheet may well belong to something else (a comparison of rates): the updates decide.
+            notes.Add($"cell {etaCell.Describe(sheet)} labelled '{etaCell.Label}' says η = {F(etaCell.Value)}, "
+                + $"but the updates use η = {F(inferred!.Value)}; checked with the latter");
+            etaCell = null;
+        }
         if (etaCell is not null)
         {
             (eta, etaRef, source) = (etaCell.Value, etaCell.Reference(sheet), $"cell {etaCell.Describe(sheet)}");
-            if (inferred is double x && agreeing * 2 > pairs && Math.Abs(x - etaCell.Value) > 1e-6 * etaCell.Value)
-                notes.Add($"the weight updates look like η = {F(x)}, but cell {etaCell.Describe(sheet)} says η = {F(etaCell.Value)}: "
+            if (disagrees)
+                notes.Add($"the weight updates look like η = {F(inferred!.Value)}, but cell {etaCell.Describe(sheet)} says η = {F(etaCell.Value)}: "
                     + "do the update formulas refer to that cell?");
         }
         else
@@ -76,8 +84,8 @@ public static class SheetChecker
             eta = inferred;
             etaRef = inferred is double x ? F(x) : "η";
             source = inferred is null
-                ? (n0 < 2 ? "one row: no update to check" : "no labelled cell, and the updates do not reveal it; updates not checked")
-                : "no labelled cell; inferred from the weight updates";
+                ? (n0 < 2 ? "one row: no update to check" : "no usable labelled cell, and the updates do not reveal it; updates not checked")
+                : "inferred from the weight updates";
             if (inferred is not null && agreeing < pairs)
                 notes.Add($"η = {F(inferred.Value)} fits {agreeing} of {pairs} updates");
         }
