@@ -328,6 +328,29 @@ public class CheckerTests
     }
 
     [Fact]
+    public void BiasesMayBeLabelledCellsBesideTheTable()
+    {
+        var config = Classic with { B1 = 0.35, B2 = 0.6 };
+        var extra = new Dictionary<(int, int), XCell>
+        {
+            [(3, 33)] = new XText("b1"),
+            [(3, 34)] = new XNumber(0.35),
+            [(4, 33)] = new XText("b2"),
+            [(4, 34)] = new XNumber(0.6),
+        };
+        var rows = StudentTables.Correct(config, 20);
+        var book = CourseLayout(rows) with { Order = rows[0].Keys.Where(n => n is not ("b1" or "b2")).ToList(), Extra = extra };
+        var report = Check(book);
+        Assert.True(report.Ok, report.ToText());
+        // Without the labels the biases are taken as 0, and every pre-activation column is wrong.
+        Assert.Equal(["h1", "h2", "o1", "o2"], Check(book with { Extra = new Dictionary<(int, int), XCell>() }).Findings.Select(f => f.Column));
+        // h1 = w1·i1 + w2·i2 + b1 with b1 from its labelled cell: w1 = E, i1 = C, w2 = F, i2 = D, b1 in AH3.
+        var broken = book with { Rows = StudentTables.Simulate(config, 20, (i, name, _, _) => i == 0 && name == "h1" ? 1 : null) };
+        var f = Assert.Single(Check(broken).Findings);
+        Assert.Equal(("I2", "=E2*C2+F2*D2+$AH$3"), (f.Cell, f.Formula));
+    }
+
+    [Fact]
     public void TheSheetOptionPicksTheSheetAndNamesTheSheetsWhenWrong()
     {
         var book = CourseLayout(StudentTables.Correct(Classic, 10)) with { SheetName = "Mine" };

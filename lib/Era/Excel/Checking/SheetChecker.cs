@@ -38,7 +38,9 @@ public static class SheetChecker
         foreach (var name in Required.Concat(Optional).Where(n => !layout.Has(n)))
         {
             string n = name;
-            if (LabelledCell.Find(sheets, sheet, label => HeaderNames.Match(label) == n) is LabelledCell c)
+            // A bias the table does not show is only taken from its own sheet: elsewhere "b1" may mean anything.
+            var where = Required.Contains(n) ? sheets : [sheet];
+            if (LabelledCell.Find(where, sheet, label => HeaderNames.Match(label) == n) is LabelledCell c)
             {
                 constants[n] = c;
                 notes.Add($"{n} = {F(c.Value)} from cell {c.Describe(sheet)}");
