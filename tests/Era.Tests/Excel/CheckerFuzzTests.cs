@@ -167,6 +167,17 @@ public class CheckerFuzzTests
     }
 
     [Fact]
+    public void EveryLimitGivesItsOwnMessage()
+    {
+        Assert.Contains("a course sheet needs", Refusal(Valid, new WorkbookLimits { MaxFileBytes = 1000 }), StringComparison.Ordinal);
+        Assert.Contains("entries", Refusal(Valid, new WorkbookLimits { MaxEntries = 3 }), StringComparison.Ordinal);
+        Assert.Contains("cells", Refusal(Valid, new WorkbookLimits { MaxCells = 100 }), StringComparison.Ordinal);
+        Assert.Contains("nested", Refusal(Valid, new WorkbookLimits { MaxXmlDepth = 2 }), StringComparison.Ordinal);
+        Assert.Contains("more than 2000 characters", Refusal(Valid, new WorkbookLimits { MaxPartChars = 2000 }), StringComparison.Ordinal);
+        Assert.True(Verdict(Valid, WorkbookLimits.Default));
+    }
+
+    [Fact]
     public void AnEntryThatLiesAboutItsSizeIsRefused()
     {
         // A sheet of 3 MB (padded with spaces) whose zip headers claim 2,000 bytes.

@@ -181,6 +181,10 @@ public static class SafeWorkbook
         {
             throw new SheetCheckException($"the part {entry.FullName} contains a DTD, which .xlsx files never do; refusing to read it");
         }
+        catch (XmlException e) when (e.Message.Contains("MaxCharacters", StringComparison.Ordinal))
+        {
+            throw new SheetCheckException($"the part {entry.FullName} holds more than {limits.MaxPartChars} characters; a course sheet is far smaller");
+        }
         catch (XmlException e)
         {
             throw new SheetCheckException($"the part {entry.FullName} is not well-formed XML ({e.Message})");
