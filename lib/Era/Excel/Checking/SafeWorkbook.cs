@@ -44,15 +44,15 @@ public static class SafeWorkbook
         try
         {
             var info = new FileInfo(path);
-            if (Directory.Exists(path)) throw new SheetCheckException($"{path} is a directory, not an .xlsx file");
-            if (!info.Exists) throw new SheetCheckException($"{path}: no such file");
+            if (Directory.Exists(path)) throw new SheetCheckException("a directory, not an .xlsx file");
+            if (!info.Exists) throw new SheetCheckException("no such file");
             if (info.Length > limits.MaxFileBytes)
                 throw new SheetCheckException($"the file is {Mb(info.Length)}, more than the {Mb(limits.MaxFileBytes)} a course sheet needs");
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new SheetCheckException($"cannot read {path}: {e.Message}");
+            throw new SheetCheckException($"cannot read the file: {e.Message}");
         }
         return Read(bytes, limits);
     }

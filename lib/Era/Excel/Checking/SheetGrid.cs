@@ -7,10 +7,7 @@ namespace Era.Excel.Checking;
 /// One cell as stored in the file: the cached number or text, and whether a formula produced it.
 /// The checker never evaluates formulas; it only reads what the spreadsheet program saved.
 /// </summary>
-public readonly record struct SheetCell(double? Number, string? Text, bool HasFormula, bool HasCachedValue)
-{
-    public bool IsEmpty => Number is null && string.IsNullOrEmpty(Text);
-}
+public readonly record struct SheetCell(double? Number, string? Text, bool HasFormula, bool HasCachedValue);
 
 /// <summary>The cells of one worksheet, addressed by 1-based row and column as in Excel.</summary>
 public sealed class SheetGrid(string name)
@@ -19,8 +16,6 @@ public sealed class SheetGrid(string name)
 
     public string Name { get; } = name;
     public int MaxRow { get; private set; }
-    public int MaxCol { get; private set; }
-    public int Count => _cells.Count;
 
     public SheetCell this[int row, int col] => _cells.TryGetValue((row, col), out var c) ? c : default;
 
@@ -28,7 +23,6 @@ public sealed class SheetGrid(string name)
     {
         _cells[(row, col)] = cell;
         MaxRow = Math.Max(MaxRow, row);
-        MaxCol = Math.Max(MaxCol, col);
     }
 
     public IEnumerable<(int Row, int Col, SheetCell Cell)> Cells =>
