@@ -220,11 +220,11 @@ internal static class StudentTables
                     "b1" => c.B1,
                     "b2" => c.B2,
                     ['w', var k] => prev is null ? c.Weights[k - '0'] : prev[name] - c.LearningRate * prev[$"dE/dw{k}"],
-                    "h1" => r["w1"] * r["i1"] + r["w2"] * r["i2"] + c.B1,
-                    "h2" => r["w3"] * r["i1"] + r["w4"] * r["i2"] + c.B1,
+                    "h1" => r["w1"] * r["i1"] + r["w2"] * r["i2"] + r.GetValueOrDefault("b1", c.B1),
+                    "h2" => r["w3"] * r["i1"] + r["w4"] * r["i2"] + r.GetValueOrDefault("b1", c.B1),
                     "a_h1" or "a_h2" or "a_o1" or "a_o2" => S(r[name[2..]]),
-                    "o1" => r["w5"] * r["a_h1"] + r["w6"] * r["a_h2"] + c.B2,
-                    "o2" => r["w7"] * r["a_h1"] + r["w8"] * r["a_h2"] + c.B2,
+                    "o1" => r["w5"] * r["a_h1"] + r["w6"] * r["a_h2"] + r.GetValueOrDefault("b2", c.B2),
+                    "o2" => r["w7"] * r["a_h1"] + r["w8"] * r["a_h2"] + r.GetValueOrDefault("b2", c.B2),
                     "E1" => 0.5 * Math.Pow(r["t1"] - r["a_o1"], 2),
                     "E2" => 0.5 * Math.Pow(r["t2"] - r["a_o2"], 2),
                     "E_tot" => r["E1"] + r["E2"],
@@ -238,6 +238,7 @@ internal static class StudentTables
                     "dE/dw4" => (Dlt(1) * r["w6"] + Dlt(2) * r["w8"]) * r["a_h2"] * (1 - r["a_h2"]) * r["i2"],
                     _ => throw new ArgumentException(name),
                 };
+                r[name] = value; // the plant sees the right value in r[name] and may return another
                 r[name] = plant?.Invoke(i, name, r, prev) ?? value;
             }
             result.Add(r);
