@@ -10,6 +10,7 @@ internal static class CommandCatalog
         yield return BackpropCommand.Create();
         yield return DeriveCommand.Create();
         yield return ExcelCommand.Create();
+        yield return CheckSheetCommand.Create();
         yield return PlotCommand.Create();
     }
 }
