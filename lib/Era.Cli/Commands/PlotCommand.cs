@@ -31,7 +31,7 @@ internal static class PlotCommand
         command.Options.Add(log);
         command.Options.Add(grid);
         var output = new OutputOptions(command);
-        Cli.SetHandler(command, parse => Guarded(parse, () =>
+        Cli.SetHandler(command, parse =>
         {
             var target = output.Resolve(parse);
             var config = network.Config(parse);
@@ -42,7 +42,7 @@ internal static class PlotCommand
                 ? Charts.LearningRateGrid(tables, parse.GetValue(log))
                 : Charts.LearningRates(tables, parse.GetValue(log));
             return Write(parse, figure, target);
-        }));
+        });
         return command;
     }
 
@@ -52,7 +52,7 @@ internal static class PlotCommand
         var network = new NetworkOptions();
         network.AddTo(command);
         var output = new OutputOptions(command);
-        Cli.SetHandler(command, parse => Guarded(parse, () =>
+        Cli.SetHandler(command, parse =>
         {
             var target = output.Resolve(parse);
             var config = network.Config(parse);
@@ -71,25 +71,8 @@ internal static class PlotCommand
                     $"2-2-2 network after {steps.ToString(CultureInfo.InvariantCulture)} steps at η = {Cli.Format(config.LearningRate)}");
             }
             return Write(parse, figure, target);
-        }));
+        });
         return command;
-    }
-
-    /// <summary>
-    /// Reports a <see cref="UsageException"/> as `era: --opt: message`, exit 2, here in the verb: System.CommandLine's
-    /// default exception handler would otherwise print it as an unhandled exception with a stack trace.
-    /// </summary>
-    private static int Guarded(ParseResult parse, Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (UsageException e)
-        {
-            parse.InvocationConfiguration.Error.WriteLine($"era: {e.Option}: {e.Message}");
-            return Cli.ExitUsage;
-        }
     }
 
     private static int Write(ParseResult parse, Figure figure, (string Path, FigureFormat Format, int? Width, int? Height) target)
