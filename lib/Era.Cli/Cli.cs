@@ -40,6 +40,8 @@ public static class Cli
         {
             Output = stdout ?? Console.Out,
             Error = stderr ?? Console.Error,
+            // Let UsageException reach the catch below instead of System.CommandLine's "Unhandled exception" report.
+            EnableDefaultExceptionHandler = false,
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

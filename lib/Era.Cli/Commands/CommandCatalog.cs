@@ -7,7 +7,11 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return BackpropCommand.Create();
+        yield return DeriveCommand.Create();
+        yield return ExcelCommand.Create();
+        yield return CheckSheetCommand.Create();
+        yield return PlotCommand.Create();
         yield return BenchCommand.Create();
-        yield break;
     }
 }

@@ -1,0 +1,499 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Era.IO;
+
+namespace Era.Figures;
+
+public enum ImageFormat { Png, Svg }
+
+/// <summary>How to start the browser. Null paths are looked up (ERA_CHROMIUM or PATH; lib/web for plotly.js).</summary>
+public sealed record ChromiumOptions
+{
+    public string? BrowserPath { get; init; }
+    public string? PlotlyJsPath { get; init; }
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RenderTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>What plotly.js made of a figure in the browser: the traces it drew, attributes it rejected, console errors.</summary>
+public sealed record RenderCheck(
+    int TraceCount,
+    IReadOnlyList<string?> TraceNames,
+    IReadOnlyList<string> TraceTypes,
+    IReadOnlyList<string> InvalidAttributes,
+    IReadOnlyList<string> ConsoleErrors);
+
+/// <summary>
+/// A headless Chromium with plotly.js loaded, driven over the DevTools protocol: exports figures to PNG/SVG with
+/// plotly.js's own <c>Plotly.toImage</c>. Start one, export as many figures as needed, dispose it: disposing
+/// closes the browser and deletes its temporary profile. Every wait has a timeout, so a stuck render is an error,
+/// not a hang (after one, the page may still be busy: dispose the renderer if later renders time out too).
+/// Not thread-safe: one export at a time.
+/// </summary>
+public sealed class ChromiumRenderer : IDisposable
+{
+    /// <summary>Environment variable naming the browser executable when it is not on PATH as `chromium`.</summary>
+    public const string BrowserVariable = "ERA_CHROMIUM";
+
+    public const string InstallHint = "install it (Debian/Ubuntu: `apt-get install chromium`) or set ERA_CHROMIUM to the browser's executable";
+
+    /// <summary>Headless, no sandbox (containers run as root), and nothing that talks to the network on its own.</summary>
+    public static IReadOnlyList<string> Flags { get; } =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
+        "--disable-extensions", "--disable-default-apps", "--disable-dev-shm-usage", "--mute-audio", "--hide-scrollbars",
+        "--remote-debugging-port=0",
+    ];
+
+    private static readonly string[] BrowserNames = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"];
+
+    private readonly Process _process;
+    private readonly Queue<string> _stderr = new();
+    private DevToolsConnection? _cdp;
+    private string? _session;
+    private readonly List<string> _consoleErrors = [];
+    private readonly Dictionary<string, TaskCompletionSource<bool>> _loads = [];
+    private bool _disposed;
+
+    public string BrowserPath { get; }
+
+    /// <summary>The temporary --user-data-dir; deleted on <see cref="Dispose"/>.</summary>
+    public string ProfileDirectory { get; }
+
+    public TimeSpan RenderTimeout { get; set; }
+
+    /// <summary>plotly.js's version as the browser reports it.</summary>
+    public string PlotlyVersion { get; private set; } = "";
+
+    private ChromiumRenderer(string browser, string profile, Process process, TimeSpan renderTimeout)
+    {
+        BrowserPath = browser;
+        ProfileDirectory = profile;
+        _process = process;
+        RenderTimeout = renderTimeout;
+    }
+
+    /// <summary>Finds the browser: an explicit path, else $ERA_CHROMIUM, else chromium (or Chrome) on PATH.</summary>
+    public static string FindBrowser(string? explicitPath = null) => FindBrowser(explicitPath, Environment.GetEnvironmentVariable);
+
+    internal static string FindBrowser(string? explicitPath, Func<string, string?> environment)
+    {
+        if (!string.IsNullOrEmpty(explicitPath))
+            return File.Exists(explicitPath) ? Path.GetFullPath(explicitPath)
+                : throw new FigureRenderException($"Chromium not found at '{explicitPath}': {InstallHint}");
+        if (environment(BrowserVariable) is { Length: > 0 } fromEnv)
+            return File.Exists(fromEnv) ? Path.GetFullPath(fromEnv)
+                : throw new FigureRenderException($"{BrowserVariable} points to '{fromEnv}', which does not exist: {InstallHint}");
+        foreach (var dir in (environment("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+            foreach (var name in BrowserNames)
+            {
+                string candidate = Path.Combine(dir, name);
+                if (File.Exists(candidate)) return candidate;
+            }
+        throw new FigureRenderException($"Chromium was not found on PATH: {InstallHint}");
+    }
+
+    public static ChromiumRenderer Start(ChromiumOptions? options = null) => StartAsync(options).GetAwaiter().GetResult();
+
+    /// <summary>Starts the browser and loads plotly.js into a blank page; throws <see cref="FigureRenderException"/> with the fix when something is missing.</summary>
+    public static async Task<ChromiumRenderer> StartAsync(ChromiumOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= new ChromiumOptions();
+        string browser = FindBrowser(options.BrowserPath);
+        string plotly = options.PlotlyJsPath ?? PlotlyJs.LocalScriptPath();
+        if (!File.Exists(plotly)) throw new FigureRenderException($"plotly.js not found at '{plotly}'");
+
+        string profile = Path.Combine(Path.GetTempPath(), $"era-chromium-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(profile);
+        // The page every figure is drawn in: blank, with the local plotly.js.
+        string page = Path.Combine(profile, "era-figure.html");
+        File.WriteAllText(page,
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\">" +
+            $"<script src=\"{new Uri(Path.GetFullPath(plotly)).AbsoluteUri}\"></script></head><body></body></html>");
+
+        var start = new ProcessStartInfo(browser)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var flag in Flags) start.ArgumentList.Add(flag);
+        start.ArgumentList.Add($"--user-data-dir={profile}");
+        start.ArgumentList.Add(new Uri(page).AbsoluteUri);  // starts loading plotly.js while we connect
+
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new FigureRenderException($"could not start Chromium ({browser})");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            TryDelete(profile);
+            throw new FigureRenderException($"could not start Chromium ({browser}): {e.Message}; {InstallHint}", e);
+        }
+        var renderer = new ChromiumRenderer(browser, profile, process, options.RenderTimeout);
+        process.ErrorDataReceived += (_, e) => renderer.KeepStderr(e.Data);
+        process.OutputDataReceived += (_, e) => renderer.KeepStderr(e.Data);
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.StartTimeout);
+        try
+        {
+            await renderer.ConnectAsync(timeout.Token).ConfigureAwait(false);
+            return renderer;
+        }
+        catch (Exception e)
+        {
+            // If it exited, let its last words (stderr) arrive before quoting them; bounded, as helpers may hold the pipe.
+            if (process.HasExited) Task.Run(() => process.WaitForExit()).Wait(TimeSpan.FromSeconds(1), CancellationToken.None);
+            string tail = renderer.StderrTail();
+            renderer.Dispose();
+            if (e is OperationCanceledException && !ct.IsCancellationRequested)
+                throw new FigureRenderException(
+                    $"Chromium did not start and load plotly.js within {Seconds(options.StartTimeout)} s ({browser}){tail}", e);
+            if (e is FigureRenderException fre) throw new FigureRenderException(fre.Message + tail, fre.InnerException);
+            throw new FigureRenderException($"could not start Chromium ({browser}): {e.Message}{tail}", e);
+        }
+    }
+
+    private async Task ConnectAsync(CancellationToken ct)
+    {
+        // With --remote-debugging-port=0 the browser picks a free port and writes it, with the path of its
+        // WebSocket, to DevToolsActivePort in the profile.
+        string portFile = Path.Combine(ProfileDirectory, "DevToolsActivePort");
+        string[] lines = [];
+        while (lines.Length < 2)
+        {
+            if (_process.HasExited)
+                throw new FigureRenderException($"Chromium exited during start-up with code {_process.ExitCode}");
+            await Task.Delay(20, ct).ConfigureAwait(false);
+            try { if (File.Exists(portFile)) lines = File.ReadAllLines(portFile); }
+            catch (IOException) { }
+        }
+        var uri = new Uri($"ws://127.0.0.1:{lines[0].Trim()}{lines[1].Trim()}");
+        _cdp = await DevToolsConnection.ConnectAsync(uri, ct).ConfigureAwait(false);
+        _cdp.Event += OnEvent;
+
+        // The browser opened the figure page at start-up and has been loading plotly.js meanwhile: attach to that tab.
+        string? targetId = null;
+        while (targetId is null)
+        {
+            var targets = await _cdp.SendAsync("Target.getTargets", null, null, ct).ConfigureAwait(false);
+            targetId = targets.GetProperty("targetInfos").EnumerateArray()
+                .Where(t => t.GetProperty("type").GetString() == "page")
+                .Select(t => t.GetProperty("targetId").GetString())
+                .FirstOrDefault();
+            if (targetId is null) await Task.Delay(20, ct).ConfigureAwait(false);
+        }
+        _session = await AttachAsync(targetId, ct).ConfigureAwait(false);
+
+        // Wait for the page (not the blank document before it) to finish loading plotly.js.
+        const string probe =
+            "location.protocol === 'file:' && document.readyState === 'complete' ? (typeof Plotly === 'object' ? Plotly.version : 'missing') : ''";
+        while (true)
+        {
+            string version = "";
+            try
+            {
+                var v = await EvaluateAsync(_session, probe, ct).ConfigureAwait(false);
+                version = v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+            }
+            catch (InvalidOperationException)
+            {
+                // The document was replaced while we asked (the navigation committed): ask again.
+            }
+            if (version == "missing")
+                throw new FigureRenderException($"plotly.js did not load into the page{ErrorsSuffix(TakeConsoleErrors(0))}");
+            if (version.Length > 0)
+            {
+                PlotlyVersion = version;
+                break;
+            }
+            await Task.Delay(20, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Attaches to a tab and turns on the events we read (console, log, page loads); returns the session id.</summary>
+    private async Task<string> AttachAsync(string targetId, CancellationToken ct)
+    {
+        var attached = await _cdp!.SendAsync("Target.attachToTarget", new JsonObject { ["targetId"] = targetId, ["flatten"] = true }, null, ct).ConfigureAwait(false);
+        string session = attached.GetProperty("sessionId").GetString()!;
+        await _cdp.SendAsync("Runtime.enable", null, session, ct).ConfigureAwait(false);
+        await _cdp.SendAsync("Log.enable", null, session, ct).ConfigureAwait(false);
+        await _cdp.SendAsync("Page.enable", null, session, ct).ConfigureAwait(false);
+        return session;
+    }
+
+    /// <summary>Opens a new tab at <paramref name="url"/>, waits for its load event, and returns its session id.</summary>
+    private async Task<string> OpenTabAsync(string url, CancellationToken ct)
+    {
+        var target = await _cdp!.SendAsync("Target.createTarget", new JsonObject { ["url"] = "about:blank" }, null, ct).ConfigureAwait(false);
+        string session = await AttachAsync(target.GetProperty("targetId").GetString()!, ct).ConfigureAwait(false);
+        var loaded = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_loads) _loads[session] = loaded;
+        var nav = await _cdp.SendAsync("Page.navigate", new JsonObject { ["url"] = url }, session, ct).ConfigureAwait(false);
+        if (nav.TryGetProperty("errorText", out var error) && error.GetString() is { Length: > 0 } text)
+            throw new FigureRenderException($"could not open {url}: {text}");
+        using (ct.Register(() => loaded.TrySetCanceled(ct)))
+            await loaded.Task.ConfigureAwait(false);
+        return session;
+    }
+
+    private void OnEvent(string method, JsonElement p, string? session)
+    {
+        string? error = method switch
+        {
+            "Runtime.consoleAPICalled" when p.GetProperty("type").GetString() is "error" or "assert" =>
+                string.Join(" ", p.GetProperty("args").EnumerateArray().Select(a =>
+                    a.TryGetProperty("value", out var v) ? v.ToString() : a.TryGetProperty("description", out var d) ? d.GetString() : a.ToString())),
+            "Runtime.exceptionThrown" => Describe(p.GetProperty("exceptionDetails")),
+            "Log.entryAdded" when p.GetProperty("entry").GetProperty("level").GetString() == "error" =>
+                p.GetProperty("entry").GetProperty("text").GetString(),
+            _ => null,
+        };
+        if (error is not null)
+            lock (_consoleErrors) _consoleErrors.Add(error);
+        if (method == "Page.loadEventFired" && session is not null)
+            lock (_loads)
+                if (_loads.Remove(session, out var loaded)) loaded.TrySetResult(true);
+    }
+
+    /// <summary>The figure as PNG or SVG bytes, drawn by <c>Plotly.toImage</c>; size defaults to the layout's (else 700 × 450).</summary>
+    public byte[] Export(Figure figure, ImageFormat format, int? width = null, int? height = null) =>
+        ExportAsync(figure, format, width, height).GetAwaiter().GetResult();
+
+    public async Task<byte[]> ExportAsync(Figure figure, ImageFormat format, int? width = null, int? height = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(figure);
+        int w = width ?? figure.Layout.Width ?? 700, h = height ?? figure.Layout.Height ?? 450;
+        if (w < 1 || h < 1) throw new ArgumentException($"image size must be positive, got {w}×{h}");
+        string kind = format == ImageFormat.Png ? "png" : "svg";
+        string js = $"Plotly.toImage({figure.ToJson()}, {{ format: '{kind}', width: {Int(w)}, height: {Int(h)}, scale: 1 }})";
+        int errorsBefore = ConsoleErrorCount();
+        var value = await RunAsync(js, $"export the figure as {kind.ToUpperInvariant()}", ct).ConfigureAwait(false);
+        string url = value.ValueKind == JsonValueKind.String ? value.GetString()! : "";
+        if (format == ImageFormat.Png)
+        {
+            const string prefix = "data:image/png;base64,";
+            if (!url.StartsWith(prefix, StringComparison.Ordinal))
+                throw new FigureRenderException($"plotly.js returned no PNG{ErrorsSuffix(TakeConsoleErrors(errorsBefore))}");
+            return Convert.FromBase64String(url[prefix.Length..]);
+        }
+        else
+        {
+            const string prefix = "data:image/svg+xml,";
+            if (!url.StartsWith(prefix, StringComparison.Ordinal))
+                throw new FigureRenderException($"plotly.js returned no SVG{ErrorsSuffix(TakeConsoleErrors(errorsBefore))}");
+            return Encoding.UTF8.GetBytes(Uri.UnescapeDataString(url[prefix.Length..]));
+        }
+    }
+
+    /// <summary>Exports the figure to a .png or .svg file, written atomically (old file intact if anything fails).</summary>
+    public void Save(Figure figure, string path, int? width = null, int? height = null)
+    {
+        var format = FigureFile.FormatOf(path) switch
+        {
+            FigureFormat.Png => ImageFormat.Png,
+            FigureFormat.Svg => ImageFormat.Svg,
+            _ => throw new ArgumentException($"'{path}': the browser exports .png and .svg; write .html with {nameof(FigureFile)}.{nameof(FigureFile.Save)}", nameof(path)),
+        };
+        byte[] bytes = Export(figure, format, width, height);
+        AtomicFile.WriteAllBytes(path, bytes);
+    }
+
+    /// <summary>Draws the figure in the page and reports what plotly.js made of it (traces, invalid attributes, console errors).</summary>
+    public RenderCheck Check(Figure figure) => CheckAsync(figure).GetAwaiter().GetResult();
+
+    public async Task<RenderCheck> CheckAsync(Figure figure, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(figure);
+        int errorsBefore = ConsoleErrorCount();
+        string js = $$"""
+            (async () => {
+              const figure = {{figure.ToJson()}};
+              const gd = document.createElement('div');
+              document.body.appendChild(gd);
+              try {
+                await Plotly.newPlot(gd, figure.data, figure.layout, figure.config || {});
+                const invalid = (Plotly.validate(figure.data, figure.layout) || []).map(e => e.msg);
+                return {
+                  traces: gd.data.length,
+                  names: gd.data.map(t => t.name == null ? null : String(t.name)),
+                  types: gd._fullData.map(t => t.type),
+                  invalid: invalid,
+                };
+              } finally {
+                Plotly.purge(gd);
+                gd.remove();
+              }
+            })()
+            """;
+        var v = await RunAsync(js, "draw the figure", ct).ConfigureAwait(false);
+        // Replies and events arrive in order on one socket: after one more round trip, every console message the
+        // drawing produced has been recorded.
+        await RunAsync("0", "finish", ct).ConfigureAwait(false);
+        return new RenderCheck(
+            v.GetProperty("traces").GetInt32(),
+            v.GetProperty("names").EnumerateArray().Select(n => n.ValueKind == JsonValueKind.Null ? null : n.GetString()).ToList(),
+            v.GetProperty("types").EnumerateArray().Select(t => t.GetString() ?? "").ToList(),
+            v.GetProperty("invalid").EnumerateArray().Select(t => t.GetString() ?? "").ToList(),
+            TakeConsoleErrors(errorsBefore));
+    }
+
+    /// <summary>
+    /// Opens an HTML file in a new tab, waits until <paramref name="readyExpression"/> is truthy (or the render timeout
+    /// passes) and returns its value and the console errors: for checking pages and notebook fragments.
+    /// </summary>
+    internal async Task<(JsonElement Value, IReadOnlyList<string> ConsoleErrors)> OpenPageAsync(string htmlPath, string readyExpression, CancellationToken ct = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(RenderTimeout);
+        int errorsBefore = ConsoleErrorCount();
+        try
+        {
+            string session = await OpenTabAsync(new Uri(Path.GetFullPath(htmlPath)).AbsoluteUri, timeout.Token).ConfigureAwait(false);
+            string poll = $$"""
+                new Promise(resolve => {
+                  const tick = () => {
+                    let v;
+                    try { v = ({{readyExpression}}); } catch (e) { v = undefined; }
+                    if (v) resolve(v); else setTimeout(tick, 20);
+                  };
+                  tick();
+                })
+                """;
+            var value = await EvaluateAsync(session, poll, timeout.Token).ConfigureAwait(false);
+            await EvaluateAsync(session, "0", timeout.Token).ConfigureAwait(false);
+            await _cdp!.SendAsync("Target.detachFromTarget", new JsonObject { ["sessionId"] = session }, null, timeout.Token).ConfigureAwait(false);
+            return (value, TakeConsoleErrors(errorsBefore));
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new FigureRenderException($"the page {htmlPath} was not ready within {Seconds(RenderTimeout)} s{ErrorsSuffix(TakeConsoleErrors(errorsBefore))}");
+        }
+    }
+
+    /// <summary>Evaluates JavaScript in the figure page, awaiting a promise, within <see cref="RenderTimeout"/>.</summary>
+    internal async Task<JsonElement> RunAsync(string expression, string what, CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(RenderTimeout);
+        try
+        {
+            return await EvaluateAsync(_session!, expression, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new FigureRenderException($"plotly.js did not {what} within {Seconds(RenderTimeout)} s (render timeout){ErrorsSuffix(TakeConsoleErrors(0))}");
+        }
+        catch (FigureRenderException e)
+        {
+            throw new FigureRenderException($"plotly.js could not {what}: {e.Message}", e.InnerException);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.Net.WebSockets.WebSocketException)
+        {
+            // A DevTools protocol error or a broken connection (the browser crashed or was killed).
+            throw new FigureRenderException($"could not {what} in Chromium: {e.Message}", e);
+        }
+    }
+
+    private async Task<JsonElement> EvaluateAsync(string session, string expression, CancellationToken ct)
+    {
+        var parameters = new JsonObject { ["expression"] = expression, ["awaitPromise"] = true, ["returnByValue"] = true };
+        var result = await _cdp!.SendAsync("Runtime.evaluate", parameters, session, ct).ConfigureAwait(false);
+        if (result.TryGetProperty("exceptionDetails", out var details))
+            throw new FigureRenderException(Describe(details));
+        return result.GetProperty("result").TryGetProperty("value", out var value) ? value : default;
+    }
+
+    private static string Describe(JsonElement details)
+    {
+        if (details.TryGetProperty("exception", out var ex) && ex.TryGetProperty("description", out var d) && d.GetString() is { Length: > 0 } description)
+            return description.Split('\n')[0];
+        if (details.TryGetProperty("exception", out ex) && ex.TryGetProperty("value", out var v))
+            return v.ToString();
+        return details.TryGetProperty("text", out var t) ? t.GetString() ?? "error" : "error";
+    }
+
+    private int ConsoleErrorCount() { lock (_consoleErrors) return _consoleErrors.Count; }
+
+    private List<string> TakeConsoleErrors(int from) { lock (_consoleErrors) return _consoleErrors.Skip(from).ToList(); }
+
+    private static string ErrorsSuffix(IReadOnlyList<string> errors) => errors.Count == 0 ? "" : "; console: " + string.Join(" | ", errors.Take(5));
+
+    private void KeepStderr(string? line)
+    {
+        // Chromium in a container complains about the missing D-Bus on every start: noise, not the cause of an error.
+        if (string.IsNullOrWhiteSpace(line) || line.Contains("dbus", StringComparison.OrdinalIgnoreCase)) return;
+        lock (_stderr)
+        {
+            _stderr.Enqueue(line);
+            while (_stderr.Count > 4) _stderr.Dequeue();
+        }
+    }
+
+    private string StderrTail()
+    {
+        lock (_stderr) return _stderr.Count == 0 ? "" : "; browser said: " + string.Join(" | ", _stderr);
+    }
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+
+    private static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+    internal int ProcessId => _process.Id;
+
+    /// <summary>True while the browser process runs (false after <see cref="Dispose"/>).</summary>
+    public bool IsRunning
+    {
+        get { try { return !_process.HasExited; } catch (InvalidOperationException) { return false; } }
+    }
+
+    /// <summary>Closes the browser (killing it if it does not exit promptly) and deletes its temporary profile.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        bool closing = false;
+        if (_cdp is not null)
+        {
+            try
+            {
+                using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                closing = _cdp.SendAsync("Browser.close", null, null, quick.Token).Wait(TimeSpan.FromSeconds(2));
+            }
+            catch (AggregateException) { }
+            catch (ObjectDisposedException) { }
+            _cdp.Dispose();
+        }
+        try
+        {
+            // Asked to close: give it a moment to exit cleanly; otherwise (or if it hangs) kill it and its helpers.
+            if (!closing || !_process.WaitForExit(TimeSpan.FromSeconds(2)))
+                _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(TimeSpan.FromSeconds(5));
+        }
+        catch (InvalidOperationException) { }
+        catch (System.ComponentModel.Win32Exception) { }
+        _process.Dispose();
+        TryDelete(ProfileDirectory);
+    }
+
+    private static void TryDelete(string dir)
+    {
+        // The browser's helper processes may still be writing for a moment after it exits.
+        for (int attempt = 0; attempt < 20 && Directory.Exists(dir); attempt++)
+        {
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { Thread.Sleep(50); }
+            catch (UnauthorizedAccessException) { Thread.Sleep(50); }
+        }
+    }
+}
