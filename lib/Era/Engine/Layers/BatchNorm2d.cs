@@ -77,23 +77,23 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
     }
 
     /// <summary>
-    /// Training forward of this BatchNorm2d followed by a ReLU and <paramref name="dropout"/> in one fused pass
-    /// (float; see Kernels/BnReluDropout.cs). Returns the dropout's output; the next <see cref="Backward"/> then
-    /// takes ∂L/∂(dropout output) and goes back through all three. Used by <see cref="Sequential{T}"/>.
+    /// Forward of this BatchNorm2d followed by a ReLU and <paramref name="dropout"/> in one fused pass (float; see
+    /// Kernels/BnReluDropout.cs), in training or eval mode. Returns the dropout's output; the next <see cref="Backward"/>
+    /// then takes ∂L/∂(dropout output) and goes back through all three. Used by <see cref="Sequential{T}"/>.
     /// </summary>
     internal Tensor<T> ForwardFused(Tensor<T> input, Dropout<T> dropout)
     {
-        if (typeof(T) != typeof(float) || !Training) throw new InvalidOperationException("BatchNorm2d.ForwardFused: float training only");
+        if (typeof(T) != typeof(float)) throw new InvalidOperationException("BatchNorm2d.ForwardFused: float only");
         Shapes.CheckInput("BatchNorm2d", input, -1, NumFeatures, -1, -1);
-        if (input.Shape[0] * input.Shape[2] * input.Shape[3] < 2)
+        if (Training && input.Shape[0] * input.Shape[2] * input.Shape[3] < 2)
             throw new ArgumentException($"BatchNorm2d: training needs more than 1 value per channel, got input {Tensor<T>.ShapeString(input.Shape)}");
         _input = input;
-        _trainingForward = true;
+        _trainingForward = Training;
         _fused = true;
         _drop = dropout.BeginFused(input);
         Buffers.EnsureLike(ref _output, input);
         Workers.Run(_forwardChunk);
-        num_batches_tracked.Data[0] += T.One;
+        if (Training) num_batches_tracked.Data[0] += T.One;
         return _output!;
     }
 

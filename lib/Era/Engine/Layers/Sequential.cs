@@ -6,9 +6,9 @@ namespace Era.Engine.Layers;
 /// <summary>
 /// Runs its children in order, as torch.nn.Sequential; children are named "0", "1", … so state_dict names match
 /// PyTorch's (e.g. "f.0.0.weight"). Backward runs the chain rule through the children in reverse order.
-/// Speed: in float training, a run BatchNorm2d → ReLU → Dropout is computed by one fused kernel (same math, one pass
-/// instead of five; see Kernels/BnReluDropout.cs). Set <see cref="FuseBatchNormReluDropout"/> to false to run the
-/// three layers one by one (tests compare both).
+/// Speed: for float, a run BatchNorm2d → ReLU → Dropout is computed by one fused kernel (same math, without writing
+/// the two intermediate tensors; see Kernels/BnReluDropout.cs). Set <see cref="FuseBatchNormReluDropout"/> to false
+/// to run the three layers one by one (tests compare both).
 /// </summary>
 public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -56,7 +56,7 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
 
     private bool CanFuse(int i) =>
         FuseBatchNormReluDropout && typeof(T) == typeof(float) && Kernels.BnReluDropout.IsSupported && i + 2 < _items.Count &&
-        _items[i] is BatchNorm2d<T> { Training: true } && _items[i + 1] is ReLU<T> && _items[i + 2] is Dropout<T> { HasFixedMask: false };
+        _items[i] is BatchNorm2d<T> && _items[i + 1] is ReLU<T> && _items[i + 2] is Dropout<T> { HasFixedMask: false };
 
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
