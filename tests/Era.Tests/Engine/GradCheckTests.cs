@@ -24,6 +24,17 @@ public class GradCheckTests
     }
 
     [Fact]
+    public void ConvWithoutInputGradStillGivesWeightGradAndZeroDx()
+    {
+        torch.manual_seed(1);
+        var conv = new Conv2d<double>(2, 3, 3) { InputRequiresGrad = false };
+        var x = GradCheck.Random(G, 2, 2, 5, 5);
+        var dy = GradCheck.Random(G, conv.Forward(x).Shape);
+        Assert.All(conv.Backward(dy).Data, v => Assert.Equal(0, v));
+        GradCheck.Module(conv, x, checkInput: false);
+    }
+
+    [Fact]
     public void BatchNormTrainingBackwardMatchesFiniteDifferences()
     {
         var bn = new BatchNorm2d<double>(3);
@@ -137,7 +148,7 @@ public class GradCheckTests
     public void WholeReferenceNetBackwardMatchesFiniteDifferences()
     {
         torch.manual_seed(3);
-        var net = new ReferenceNet<double>(dropout: 0.2);
+        var net = new ReferenceNet<double>(dropout: 0.2) { InputGradient = true };
         // Fixed dropout masks so the loss is a deterministic function of the inputs and weights.
         var x = GradCheck.Random(G, 2, 1, 20, 20);
         net.Forward(x);

@@ -135,4 +135,45 @@ public class KernelTests
         t.Fill(T.One);
         return t;
     }
+
+    [Fact]
+    public void FusedBatchNormReluDropoutMatchesTheLayersOneByOne()
+    {
+        Assert.True(BnReluDropout.IsSupported);
+        torch.set_num_threads(2);
+        try
+        {
+            (Tensor<float> Out, Tensor<float> Dx, float[] Grads, float[] Stats) Run(bool fuse, bool eval = false)
+            {
+                torch.manual_seed(4);
+                var net = new Era.Engine.Models.ReferenceNet(0.2) { InputGradient = true };
+                if (eval)
+                {
+                    foreach (var (_, b) in net.NamedBuffers()) for (int i = 0; i < b.Numel; i++) b.Data[i] = 0.5f + 0.1f * i;   // non-trivial running stats
+                    net.eval();
+                }
+                foreach (var (_, m) in net.NamedModules())
+                    if (m is Sequential<float> s) s.FuseBatchNormReluDropout = fuse;
+                var x = RandomFloat(new Generator(8), 6, 1, 28, 28);
+                var y = net.Forward(x).Clone();
+                var loss = F.nll_loss(y, [1, 2, 3, 4, 5, 6]);
+                var dx = net.Backward(loss.Grad).Clone();
+                return (y, dx, net.parameters().SelectMany(p => p.Grad.Data).ToArray(),
+                    net.NamedBuffers().SelectMany(b => b.Buffer.Data).ToArray());
+            }
+            foreach (bool eval in new[] { false, true })
+            {
+            var fused = Run(true, eval);
+            var plain = Run(false, eval);
+            AssertClose(plain.Out, fused.Out, "log-probabilities");
+            AssertClose(plain.Dx, fused.Dx, "dx");
+            AssertClose(new Tensor<float>(plain.Grads, plain.Grads.Length), new Tensor<float>(fused.Grads, fused.Grads.Length), "parameter grads");
+            AssertClose(new Tensor<float>(plain.Stats, plain.Stats.Length), new Tensor<float>(fused.Stats, fused.Stats.Length), "running stats");
+            }
+        }
+        finally
+        {
+            torch.set_num_threads(Environment.ProcessorCount);
+        }
+    }
 }

@@ -25,7 +25,8 @@ public sealed unsafe class FastConv2d
     private readonly Action<int> _forwardChunk, _backwardChunk;
 
     // Arguments of the call in progress (read by the chunk bodies).
-    private float[] _x = [], _y = [], _dy = [], _dx = [];
+    private float[] _x = [], _y = [], _dy = [];
+    private float[]? _dx;
     private float[]? _b;
     private int _n;
 
@@ -128,9 +129,9 @@ public sealed unsafe class FastConv2d
         }
     }
 
-    /// <summary>Accumulates dW (and db) and writes dx, for x [n, Cin, h, w] and dy [n, Cout, Ho, Wo].</summary>
+    /// <summary>Accumulates dW (and db) and writes dx (unless null), for x [n, Cin, h, w] and dy [n, Cout, Ho, Wo].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Backward(float[] x, int n, int h, int w, float[] weight, float[] dy, float[] dW, float[]? db, float[] dx)
+    public void Backward(float[] x, int n, int h, int w, float[] weight, float[] dy, float[] dW, float[]? db, float[]? dx)
     {
         Setup(h, w);
         int k = _k, kk = k * k;
@@ -183,6 +184,7 @@ public sealed unsafe class FastConv2d
                     db[o] += sum;
                 }
                 ConvKernels.WeightGrad(pIn, pOffF, _tapsF, pDyW, _oPad / 4, _p8, pG);       // dW += dy · x
+                if (dx == null) continue;
                 ConvKernels.Forward(pDyP, pOffB, _tapsB, pWf, _iPad / 4, pDx, _pd24);        // dx = full conv of dy
                 float* d = dx + img * _cin * _h * _w;
                 for (int c = 0; c < _cin; c++)

@@ -16,10 +16,13 @@ namespace Era.Engine.Layers;
 /// Backward (eval): dx = dy·γ/√(running_var + eps).
 /// Channels are split across threads (each channel's sums stay on one thread: deterministic).
 /// </summary>
-public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private Tensor<T>? _input, _output, _gradInput, _gradOutput;
     private readonly double[] _mean, _invStd;   // of the last forward (batch statistics in training, running in eval)
+    private readonly float[] _scale, _shift;    // y = x·scale + shift per channel (float, for the fused kernel)
+    private bool _fused;                        // the last forward was the fused BN → ReLU → Dropout
+    private (T[]? Mask, ulong Seed, ulong Threshold, T KeepScale) _drop;
     private bool _trainingForward;
     private readonly Action<int> _forwardChunk, _backwardChunk;
 
@@ -41,6 +44,8 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         num_batches_tracked = RegisterBuffer("num_batches_tracked", new Tensor<T>(Array.Empty<int>()));
         _mean = new double[numFeatures];
         _invStd = new double[numFeatures];
+        _scale = new float[numFeatures];
+        _shift = new float[numFeatures];
         _forwardChunk = ForwardChunk;
         _backwardChunk = BackwardChunk;
     }
@@ -64,6 +69,28 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
             throw new ArgumentException($"BatchNorm2d: training needs more than 1 value per channel, got input {Tensor<T>.ShapeString(input.Shape)}");
         _input = input;
         _trainingForward = Training;
+        _fused = false;
+        Buffers.EnsureLike(ref _output, input);
+        Workers.Run(_forwardChunk);
+        if (Training) num_batches_tracked.Data[0] += T.One;
+        return _output!;
+    }
+
+    /// <summary>
+    /// Forward of this BatchNorm2d followed by a ReLU and <paramref name="dropout"/> in one fused pass (float; see
+    /// Kernels/BnReluDropout.cs), in training or eval mode. Returns the dropout's output; the next <see cref="Backward"/>
+    /// then takes ∂L/∂(dropout output) and goes back through all three. Used by <see cref="Sequential{T}"/>.
+    /// </summary>
+    internal Tensor<T> ForwardFused(Tensor<T> input, Dropout<T> dropout)
+    {
+        if (typeof(T) != typeof(float)) throw new InvalidOperationException("BatchNorm2d.ForwardFused: float only");
+        Shapes.CheckInput("BatchNorm2d", input, -1, NumFeatures, -1, -1);
+        if (Training && input.Shape[0] * input.Shape[2] * input.Shape[3] < 2)
+            throw new ArgumentException($"BatchNorm2d: training needs more than 1 value per channel, got input {Tensor<T>.ShapeString(input.Shape)}");
+        _input = input;
+        _trainingForward = Training;
+        _fused = true;
+        _drop = dropout.BeginFused(input);
         Buffers.EnsureLike(ref _output, input);
         Workers.Run(_forwardChunk);
         if (Training) num_batches_tracked.Data[0] += T.One;
@@ -112,7 +139,11 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
             double beta = bias is null ? 0 : double.CreateChecked(bias.Value.Data[c]);
             // y = γ·(x − μ)·invStd + β = x·scale + shift
             T scale = T.CreateChecked(gamma * invStd), shift = T.CreateChecked(beta - mean * gamma * invStd);
-            for (int i = 0; i < n; i++) Elementwise.Affine<T>(Plane(x, i, c, hw), scale, shift, Plane(_output!, i, c, hw));
+            _scale[c] = float.CreateChecked(scale);
+            _shift[c] = float.CreateChecked(shift);
+            if (_fused) FusedForwardPlanes(c);
+            else
+                for (int i = 0; i < n; i++) Elementwise.Affine<T>(Plane(x, i, c, hw), scale, shift, Plane(_output!, i, c, hw));
         }
     }
 
@@ -140,11 +171,13 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
             double mean = _mean[c], invStd = _invStd[c];
             double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
             double sumDy = 0, sumDyX = 0;
-            for (int i = 0; i < n; i++)
-            {
-                sumDy += double.CreateChecked(Elementwise.Sum<T>(Plane(dy, i, c, hw)));
-                sumDyX += double.CreateChecked(Elementwise.Dot<T>(Plane(dy, i, c, hw), Plane(x, i, c, hw)));
-            }
+            if (_fused) (sumDy, sumDyX) = FusedSums(c);   // dy here is g = ∂L/∂(BN output) rebuilt from the dropout's gradient
+            else
+                for (int i = 0; i < n; i++)
+                {
+                    sumDy += double.CreateChecked(Elementwise.Sum<T>(Plane(dy, i, c, hw)));
+                    sumDyX += double.CreateChecked(Elementwise.Dot<T>(Plane(dy, i, c, hw), Plane(x, i, c, hw)));
+                }
             double sumDyXhat = invStd * (sumDyX - mean * sumDy);                // Σ dy·x̂
             if (weight is not null) weight.Grad.Data[c] += T.CreateChecked(sumDyXhat); // dγ = Σ dy·x̂
             if (bias is not null) bias.Grad.Data[c] += T.CreateChecked(sumDy);          // dβ = Σ dy
@@ -163,9 +196,55 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
                 b = T.Zero;
                 k = T.Zero;
             }
-            for (int i = 0; i < n; i++)
-                Elementwise.LinearCombination<T>(a, Plane(dy, i, c, hw), b, Plane(x, i, c, hw), k, Plane(_gradInput!, i, c, hw));
+            if (_fused) FusedDx(c, float.CreateChecked(a), float.CreateChecked(b), float.CreateChecked(k));
+            else
+                for (int i = 0; i < n; i++)
+                    Elementwise.LinearCombination<T>(a, Plane(dy, i, c, hw), b, Plane(x, i, c, hw), k, Plane(_gradInput!, i, c, hw));
         }
+    }
+
+    // The fused BN → ReLU → Dropout passes over channel c (float only: T[] is float[] here).
+    private void FusedForwardPlanes(int c)
+    {
+        var x = _input!;
+        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], channels = NumFeatures;
+        var (mask, seed, threshold, keep) = _drop;
+        fixed (float* px = (float[])(object)x.Data, py = (float[])(object)_output!.Data, pm = (float[]?)(object?)mask)
+            for (int i = 0; i < n; i++)
+            {
+                int start = (i * channels + c) * hw;
+                Kernels.BnReluDropout.Forward(px + start, py + start, pm == null ? null : pm + start, hw, _scale[c], _shift[c],
+                    seed, (uint)start, (uint)Math.Min(threshold, uint.MaxValue), float.CreateChecked(keep));
+            }
+    }
+
+    private (double SumG, double SumGX) FusedSums(int c)
+    {
+        var x = _input!;
+        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], channels = NumFeatures;
+        double s1 = 0, s2 = 0;
+        fixed (float* px = (float[])(object)x.Data, pdy = (float[])(object)_gradOutput!.Data, pm = (float[]?)(object?)_drop.Mask)
+            for (int i = 0; i < n; i++)
+            {
+                int start = (i * channels + c) * hw;
+                var (a1, a2) = Kernels.BnReluDropout.Sums(px + start, pdy + start, pm == null ? null : pm + start, hw, _scale[c], _shift[c]);
+                s1 += a1;
+                s2 += a2;
+            }
+        return (s1, s2);
+    }
+
+    private void FusedDx(int c, float a, float b, float k)
+    {
+        var x = _input!;
+        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], channels = NumFeatures;
+        fixed (float* px = (float[])(object)x.Data, pdy = (float[])(object)_gradOutput!.Data, pm = (float[]?)(object?)_drop.Mask,
+               pdx = (float[])(object)_gradInput!.Data)
+            for (int i = 0; i < n; i++)
+            {
+                int start = (i * channels + c) * hw;
+                Kernels.BnReluDropout.Dx(px + start, pdy + start, pm == null ? null : pm + start, pdx + start, hw, _scale[c], _shift[c], a, b, k);
+            }
     }
 
     private static Span<T> Plane(Tensor<T> t, int n, int c, int hw) => t.Data.AsSpan((n * t.Shape[1] + c) * hw, hw);

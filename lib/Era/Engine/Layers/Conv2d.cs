@@ -54,6 +54,12 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <summary>Use the SIMD kernels when they apply (float, stride 1, padding &lt; kernel, AVX2+FMA). Tests turn it off to compare.</summary>
     public bool UseFastKernels { get; set; } = true;
 
+    /// <summary>
+    /// False skips computing ∂L/∂input (Backward then returns zeros), as for a PyTorch input without requires_grad:
+    /// the first layer of a network does not need the gradient with respect to the images.
+    /// </summary>
+    public bool InputRequiresGrad { get; set; } = true;
+
     private bool Fast => UseFastKernels && typeof(T) == typeof(float) && Stride == 1 && Padding < KernelSize && FastConv2d.IsSupported;
 
     public (int Ho, int Wo) OutputSize(int h, int w) =>
@@ -90,9 +96,10 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
             _fast ??= new FastConv2d(InChannels, OutChannels, KernelSize, Padding);
             _fast.Backward((float[])(object)x.Data, x.Shape[0], x.Shape[2], x.Shape[3], (float[])(object)weight.Value.Data,
                 (float[])(object)gradOutput.Data, (float[])(object)weight.Grad.Data,
-                bias is null ? null : (float[])(object)bias.Grad.Data, (float[])(object)dx.Data);
+                bias is null ? null : (float[])(object)bias.Grad.Data, InputRequiresGrad ? (float[])(object)dx.Data : null);
         }
         else BackwardReference(x, gradOutput, dx);
+        if (!InputRequiresGrad) dx.Zero();
         return dx;
     }
 

@@ -91,7 +91,22 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal bool HasFixedMask => _fixedKeep is not null;
+
+    /// <summary>
+    /// For the fused BatchNorm → ReLU → Dropout kernel: sets up this call as Forward would (draws the seed, sizes
+    /// the mask) and returns what the kernel needs; the kernel then fills the mask exactly as Forward would.
+    /// </summary>
+    internal (T[]? Mask, ulong Seed, ulong Threshold, T KeepScale) BeginFused(Tensor<T> input)
+    {
+        _active = Training && P > 0;
+        if (!_active) return (null, 0, 0, T.One);
+        _input = input;
+        var m = Buffers.EnsureLike(ref _mask, input);
+        _seed = torch.default_generator.NextUInt64();
+        return (m.Data, _seed, CounterRng.DropThreshold(P), Scale);
+    }
+
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         if (!_active) return gradOutput;

@@ -27,7 +27,20 @@ public class ReferenceNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee
         flatten = RegisterModule("flatten", new Flatten<T>());
         fc = RegisterModule("fc", new Linear<T>(16, 10));
         log_softmax = RegisterModule("log_softmax", new LogSoftmax<T>(1));
+        InputGradient = false;
     }
+
+    /// <summary>
+    /// Whether Backward computes ∂L/∂images (for saliency maps or gradient checks). Off by default, as in PyTorch
+    /// where images do not require grad: it saves the first convolution's input-gradient pass.
+    /// </summary>
+    public bool InputGradient
+    {
+        get => FirstConv.InputRequiresGrad;
+        set => FirstConv.InputRequiresGrad = value;
+    }
+
+    private Conv2d<T> FirstConv => (Conv2d<T>)((Sequential<T>)f[0])[0];
 
 #pragma warning disable IDE1006 // PyTorch names
     public Sequential<T> f { get; }
@@ -43,7 +56,7 @@ public class ReferenceNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee
         return log_softmax.Forward(fc.Forward(flatten.Forward(f.Forward(input))));
     }
 
-    /// <summary>The chain rule backwards through the same modules: takes ∂L/∂log-probabilities, returns ∂L/∂images.</summary>
+    /// <summary>The chain rule backwards through the same modules: takes ∂L/∂log-probabilities, returns ∂L/∂images (zeros unless <see cref="InputGradient"/>).</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput) =>
         f.Backward(flatten.Backward(fc.Backward(log_softmax.Backward(gradOutput))));
 }
