@@ -31,20 +31,8 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Train the reference CNN on MNIST for N batches and report ms/batch, images/s, GFLOP/s and peak memory");
         foreach (var o in new Option[] { model, batches, batchSize, threads, data, seed, warmup }) command.Options.Add(o);
-        Cli.SetHandler(command, parse =>
-        {
-            try
-            {
-                return Run(parse, parse.GetValue(model)!, parse.GetValue(batches), parse.GetValue(batchSize),
-                    parse.GetValue(threads), parse.GetValue(data), parse.GetValue(seed), parse.GetValue(warmup));
-            }
-            catch (UsageException e)
-            {
-                // Reported here: System.CommandLine's default exception handler would otherwise print a stack trace, exit 1.
-                parse.InvocationConfiguration.Error.WriteLine($"era: {e.Option}: {e.Message}");
-                return Cli.ExitUsage;
-            }
-        });
+        Cli.SetHandler(command, parse => Run(parse, parse.GetValue(model)!, parse.GetValue(batches), parse.GetValue(batchSize),
+            parse.GetValue(threads), parse.GetValue(data), parse.GetValue(seed), parse.GetValue(warmup)));
         return command;
     }
 
