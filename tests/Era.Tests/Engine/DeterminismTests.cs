@@ -47,6 +47,38 @@ public class DeterminismTests
     }
 
     [Fact]
+    public void DropoutMaskDoesNotDependOnTheThreadCount()
+    {
+        try
+        {
+            float[] Mask(int threads)
+            {
+                torch.set_num_threads(threads);
+                torch.manual_seed(21);
+                var d = new Era.Engine.Layers.Dropout<float>(0.5);
+                var x = new Tensor<float>(3, 5, 33, 33);   // 16,335 elements: chunk borders fall mid-vector
+                x.Fill(1f);
+                d.Forward(x);
+                d.Forward(x);                               // the second call draws a new seed
+                return d.Mask!.Data.ToArray();
+            }
+            var one = Mask(1);
+            Assert.Equal(one, Mask(2));
+            Assert.Equal(one, Mask(3));
+            torch.manual_seed(21);
+            var first = new Era.Engine.Layers.Dropout<float>(0.5);
+            var ones = new Tensor<float>(3, 5, 33, 33);
+            ones.Fill(1f);
+            first.Forward(ones);
+            Assert.NotEqual(one, first.Mask!.Data);         // successive calls draw different masks
+        }
+        finally
+        {
+            torch.set_num_threads(Environment.ProcessorCount);
+        }
+    }
+
+    [Fact]
     public void SteadyStateTrainingStepAllocatesNothing()
     {
         torch.set_num_threads(2);

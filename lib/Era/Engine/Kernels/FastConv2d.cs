@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+
 namespace Era.Engine.Kernels;
 
 /// <summary>

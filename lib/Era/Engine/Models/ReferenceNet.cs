@@ -49,16 +49,45 @@ public class ReferenceNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee
     public LogSoftmax<T> log_softmax { get; }
 #pragma warning restore IDE1006
 
+    /// <summary>
+    /// In eval mode, batches larger than this run this many images at a time (same result, image by image), so
+    /// evaluating the whole test set at once needs no more activation memory than a training batch.
+    /// </summary>
+    public int EvalChunk { get; set; } = 256;
+
+    private Tensor<T>? _evalOutput, _chunkInput;
+    private bool _chunked;
+
     /// <summary>[N, 1, 28, 28] images → [N, 10] log-probabilities.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         Shapes.CheckInput("ReferenceNet", input, -1, 1, -1, -1);
-        return log_softmax.Forward(fc.Forward(flatten.Forward(f.Forward(input))));
+        _chunked = false;
+        int n = input.Shape[0];
+        if (Training || n <= EvalChunk) return Layers(input);
+        // Eval of a large batch: equal chunks of at most EvalChunk images (equal sizes keep the buffers reused).
+        int chunks = (n + EvalChunk - 1) / EvalChunk, size = (n + chunks - 1) / chunks, per = input.Numel / n;
+        var y = Buffers.Ensure(ref _evalOutput, n, 10);
+        for (int start = 0; start < n; start += size)
+        {
+            int m = Math.Min(size, n - start);
+            var x = Buffers.Ensure(ref _chunkInput, m, 1, input.Shape[2], input.Shape[3]);
+            Array.Copy(input.Data, start * per, x.Data, 0, m * per);
+            Array.Copy(Layers(x).Data, 0, y.Data, start * 10, m * 10);
+        }
+        _chunked = true;
+        return y;
     }
 
+    private Tensor<T> Layers(Tensor<T> x) => log_softmax.Forward(fc.Forward(flatten.Forward(f.Forward(x))));
+
     /// <summary>The chain rule backwards through the same modules: takes ∂L/∂log-probabilities, returns ∂L/∂images (zeros unless <see cref="InputGradient"/>).</summary>
-    public override Tensor<T> Backward(Tensor<T> gradOutput) =>
-        f.Backward(flatten.Backward(fc.Backward(log_softmax.Backward(gradOutput))));
+    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    {
+        if (_chunked)
+            throw new InvalidOperationException($"ReferenceNet.Backward: the last Forward was an eval batch of more than EvalChunk = {EvalChunk} images, run in chunks; backpropagate through smaller batches");
+        return f.Backward(flatten.Backward(fc.Backward(log_softmax.Backward(gradOutput))));
+    }
 }
 
 /// <summary>The float ReferenceNet used for training.</summary>
