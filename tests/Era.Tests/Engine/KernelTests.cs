@@ -163,12 +163,12 @@ public class KernelTests
             }
             foreach (bool eval in new[] { false, true })
             {
-            var fused = Run(true, eval);
-            var plain = Run(false, eval);
-            AssertClose(plain.Out, fused.Out, "log-probabilities");
-            AssertClose(plain.Dx, fused.Dx, "dx");
-            AssertClose(new Tensor<float>(plain.Grads, plain.Grads.Length), new Tensor<float>(fused.Grads, fused.Grads.Length), "parameter grads");
-            AssertClose(new Tensor<float>(plain.Stats, plain.Stats.Length), new Tensor<float>(fused.Stats, fused.Stats.Length), "running stats");
+                var fused = Run(true, eval);
+                var plain = Run(false, eval);
+                AssertClose(plain.Out, fused.Out, "log-probabilities");
+                AssertClose(plain.Dx, fused.Dx, "dx");
+                AssertClose(new Tensor<float>(plain.Grads, plain.Grads.Length), new Tensor<float>(fused.Grads, fused.Grads.Length), "parameter grads");
+                AssertClose(new Tensor<float>(plain.Stats, plain.Stats.Length), new Tensor<float>(fused.Stats, fused.Stats.Length), "running stats");
             }
         }
         finally

@@ -2,9 +2,9 @@ using System.CommandLine;
 using DocumentFormat.OpenXml.Packaging;
 using Era.Backprop;
 using Era.Cli;
-using EraCli = Era.Cli.Cli;
 using Era.Cli.Commands;
 using Era.Excel.Writing;
+using EraCli = Era.Cli.Cli;
 
 namespace Era.Tests.Excel;
 
