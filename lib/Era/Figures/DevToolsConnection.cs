@@ -53,7 +53,9 @@ internal sealed class DevToolsConnection : IDisposable
         {
             byte[] bytes = Encoding.UTF8.GetBytes(message.ToJsonString());
             await _sendLock.WaitAsync(ct).ConfigureAwait(false);
-            try { await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, ct).ConfigureAwait(false); }
+            // Not cancellable by the caller: cancelling a WebSocket send aborts the whole socket, so one timed-out
+            // render would break the browser for every later one. Sends are small; the timeout applies to the reply.
+            try { await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, _closing.Token).ConfigureAwait(false); }
             finally { _sendLock.Release(); }
             // The connection may have closed between the check above and registering this reply.
             if (_closed is Exception gone) reply.TrySetException(new FigureRenderException("the Chromium DevTools connection closed", gone));

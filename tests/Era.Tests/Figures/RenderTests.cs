@@ -173,6 +173,16 @@ public class RenderTests(ChromiumFixture fixture)
             Assert.Contains("render timeout", e.Message);
             Assert.Equal(before, File.ReadAllBytes(path));
             Assert.Equal(["net.png"], Directory.GetFiles(dir).Select(Path.GetFileName));
+
+            // A timeout that fires at any moment (before, during or after the command is sent) must not break the
+            // browser for the figures after it: try many short ones, each followed by a render that must succeed.
+            for (int i = 0; i < 20; i++)
+            {
+                _chromium.RenderTimeout = TimeSpan.FromTicks(i * 1500);
+                try { _chromium.Check(Build("network")); } catch (FigureRenderException) { }
+                _chromium.RenderTimeout = timeout;
+                Assert.Equal(3, _chromium.Check(Build("network")).TraceCount);
+            }
         }
         finally
         {
