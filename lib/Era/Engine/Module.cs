@@ -67,9 +67,23 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     public IEnumerable<Parameter<T>> parameters() => NamedParameters().Select(p => p.Parameter);
 
-    /// <summary>Parameters then buffers, in registration order, as torch's state_dict() (shares storage).</summary>
-    public IReadOnlyList<(string Name, Tensor<T> Tensor)> state_dict() =>
-        NamedParameters().Select(p => (p.Name, p.Parameter.Value)).Concat(NamedBuffers()).ToList();
+    /// <summary>
+    /// Every parameter and buffer by dotted name, in torch's state_dict() order: each module's own parameters, then
+    /// its own buffers, then its children's, depth first. The tensors are the model's own (no copy).
+    /// </summary>
+    public IReadOnlyList<(string Name, Tensor<T> Tensor)> state_dict()
+    {
+        var state = new List<(string Name, Tensor<T> Tensor)>();
+        AddState(state, "");
+        return state;
+    }
+
+    private void AddState(List<(string Name, Tensor<T> Tensor)> state, string prefix)
+    {
+        foreach (var (n, p) in _parameters) state.Add((prefix + n, p.Value));
+        foreach (var (n, b) in _buffers) state.Add((prefix + n, b));
+        foreach (var (n, c) in _children) c.AddState(state, prefix + n + ".");
+    }
 
     public Module<T> train(bool mode = true)
     {

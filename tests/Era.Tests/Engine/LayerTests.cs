@@ -45,6 +45,10 @@ public class LayerTests
             foreach (var s in new[] { "weight", "bias", "running_mean", "running_var", "num_batches_tracked" }) expected.Add($"f.{b}.1.{s}");
         }
         Assert.Equal(expected.Order(), names.Order());
+        // And in PyTorch's order: a module's parameters, then its buffers, then its children's.
+        Assert.Equal(["f.0.0.weight", "f.0.1.weight", "f.0.1.bias", "f.0.1.running_mean", "f.0.1.running_var", "f.0.1.num_batches_tracked", "f.1.0.weight"],
+            net.state_dict().Take(7).Select(e => e.Name));
+        Assert.Equal(["fc.weight", "fc.bias"], net.state_dict().TakeLast(2).Select(e => e.Name));
         var shapes = net.state_dict().ToDictionary(e => e.Name, e => e.Tensor.Shape);
         Assert.Equal([16, 8, 3, 3], shapes["f.5.0.weight"]);
         Assert.Equal([8, 16, 1, 1], shapes["f.4.weight"]);
