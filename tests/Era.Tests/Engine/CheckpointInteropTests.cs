@@ -7,6 +7,7 @@ namespace Era.Tests.Engine;
 /// Checkpoints move between this engine and PyTorch: a file we write loads into the anchor Net
 /// (../shared/anchors/pytorch_mnist.py) with load_state_dict(strict=True), and a file PyTorch's side writes loads here.
 /// </summary>
+[Collection(EngineCollection.Name)] // seeds the global generator / sets the thread count
 public sealed class CheckpointInteropTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("era-interop-").FullName;

@@ -44,6 +44,7 @@ internal sealed class StateDictModule<T> : Module<T> where T : unmanaged, System
     public override Tensor<T> Backward(Tensor<T> gradOutput) => gradOutput;
 }
 
+[Collection(EngineCollection.Name)] // seeds the global generator / sets the thread count
 public sealed class CheckpointTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("era-ckpt-").FullName;

@@ -5,6 +5,7 @@ using Era.Engine.Training;
 namespace Era.Tests.Engine;
 
 /// <summary>The whole chain (layers, loss, backward, optimizer) learns: a tiny CNN memorizes a small batch.</summary>
+[Collection(EngineCollection.Name)] // seeds the global generator / sets the thread count
 public class EndToEndTests
 {
     [Fact]

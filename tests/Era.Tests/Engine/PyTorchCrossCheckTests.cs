@@ -11,6 +11,7 @@ namespace Era.Tests.Engine;
 /// statistics and one SGD step (momentum, weight decay) agree to float32 precision. Needs python3-torch: a missing
 /// PyTorch fails the test with the install hint.
 /// </summary>
+[Collection(EngineCollection.Name)] // seeds the global generator / sets the thread count
 public sealed class PyTorchCrossCheckTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("era-xcheck-").FullName;

@@ -3,6 +3,7 @@ using Era.Tests.Data;
 namespace Era.Tests.Engine;
 
 /// <summary>`era bench` in-process: bad options exit 2 with one line naming the option; a tiny run prints the metrics last.</summary>
+[Collection(EngineCollection.Name)] // seeds the global generator / sets the thread count
 public sealed class TrainingBenchCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("era-bench-").FullName;

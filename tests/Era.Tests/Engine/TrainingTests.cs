@@ -6,6 +6,7 @@ using Era.Engine.Training;
 
 namespace Era.Tests.Engine;
 
+[Collection(EngineCollection.Name)] // seeds the global generator / sets the thread count
 public class TrainingTests
 {
     /// <summary>A tiny CNN for 8×8 images: conv 3×3 1→4, BN, ReLU, max-pool 2, flatten, linear 36→10, log-softmax.</summary>
