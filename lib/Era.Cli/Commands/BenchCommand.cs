@@ -45,30 +45,15 @@ internal static class BenchCommand
         if (batchSize is < 1 or > 60000) throw new UsageException("--batch-size", $"must be between 1 and 60000, got {batchSize}");
         if (threads is < 1 or > 1024) throw new UsageException("--threads", $"must be between 1 and 1024, got {threads}");
         if (warmup < 0) throw new UsageException("--warmup", $"must be 0 or more, got {warmup}");
-        if (dataDir is not null && !Directory.Exists(dataDir)) throw new UsageException("--data", $"directory '{dataDir}' does not exist");
+        MnistData.CheckOption(dataDir);
         warmup = Math.Min(warmup, batches - 1);
 
         torch.set_num_threads(threads ?? Environment.ProcessorCount);
         torch.manual_seed(seed);
 
         var clock = Stopwatch.StartNew();
-        TensorDataset train, test;
-        string dir;
-        try
-        {
-            dir = Mnist.Locate(new MnistOptions { Directory = dataDir, Log = error });
-            train = Mnist.LoadSplit(dir, train: true);
-            test = Mnist.LoadSplit(dir, train: false); // loaded as the anchor does, so memory compares like for like
-        }
-        catch (FileNotFoundException e)
-        {
-            throw new UsageException("--data", e.Message);
-        }
-        catch (DataFormatException e)
-        {
-            error.WriteLine($"era: bench: {e.Message}");
-            return Cli.ExitFindings;
-        }
+        // The test split is loaded too, as the anchor does, so memory compares like for like.
+        if (!MnistData.TryLoad("bench", dataDir, error, out string dir, out var train, out var test)) return Cli.ExitFindings;
         output.WriteLine(string.Create(Inv, $"data {dir}: {train.Count} training and {test.Count} test images, loaded in {clock.Elapsed.TotalSeconds:F2} s"));
 
         var net = new ReferenceNet();

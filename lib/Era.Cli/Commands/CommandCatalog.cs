@@ -13,5 +13,6 @@ internal static class CommandCatalog
         yield return CheckSheetCommand.Create();
         yield return PlotCommand.Create();
         yield return BenchCommand.Create();
+        yield return TrainCommand.Create();
     }
 }

@@ -1,0 +1,39 @@
+using Era.Data;
+
+namespace Era.Cli.Commands;
+
+/// <summary>Finding and loading MNIST for the training verbs (bench, train), with the same errors in both.</summary>
+internal static class MnistData
+{
+    /// <summary>Checks --data before any work: a given directory must exist.</summary>
+    public static void CheckOption(string? dataDir)
+    {
+        if (dataDir is not null && !Directory.Exists(dataDir)) throw new UsageException("--data", $"directory '{dataDir}' does not exist");
+    }
+
+    /// <summary>
+    /// Locates (--data, then MNIST_DIR, then the cache, downloading into it) and loads both splits. Missing files are a
+    /// usage error on --data; a corrupt file is reported as "era: VERB: ..." and the result is false (exit 1).
+    /// </summary>
+    public static bool TryLoad(string verb, string? dataDir, TextWriter error, out string directory, out TensorDataset train, out TensorDataset test)
+    {
+        try
+        {
+            directory = Mnist.Locate(new MnistOptions { Directory = dataDir, Log = error });
+            train = Mnist.LoadSplit(directory, train: true);
+            test = Mnist.LoadSplit(directory, train: false);
+            return true;
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new UsageException("--data", e.Message);
+        }
+        catch (DataFormatException e)
+        {
+            error.WriteLine($"era: {verb}: {e.Message}");
+            directory = "";
+            train = test = null!;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text.Json;
+using Era.Engine.Checkpoints;
+using Era.Engine.Models;
+using Era.Tests.Data;
+
+namespace Era.Tests.Engine;
+
+/// <summary>`era train` in-process on tiny MNIST-format files: epoch lines, a checkpoint that loads back, a JSON history;
+/// bad options exit 2 naming the option; a failed run writes nothing.</summary>
+[Collection(EngineCollection.Name)] // torch.manual_seed and the thread count are global
+public sealed class TrainCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("era-train-").FullName;
+
+    public TrainCommandTests()
+    {
+        IdxFiles.WriteMnist(Path.Combine(_dir, "mnist"), "train", 48, gzip: true);
+        IdxFiles.WriteMnist(Path.Combine(_dir, "mnist"), "t10k", 12, gzip: false);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Data => Path.Combine(_dir, "mnist");
+    private string Weights => Path.Combine(_dir, "net.safetensors");
+    private string History => Path.Combine(_dir, "history.json");
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Era.Cli.Cli.Run(["train", .. args], stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static double Value(string line, string key)
+    {
+        var words = line.Split(' ');
+        return double.Parse(words[Array.IndexOf(words, key) + 1], CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void TwoEpochsPrintTwoLinesAndSaveWeightsAndHistory()
+    {
+        var (code, output, error) = Run("--epochs", "2", "--data", Data, "--batch-size", "20", "--threads", "1",
+            "--out", Weights, "--json", History);
+        Assert.True(code == 0, error);
+        var lines = output.TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Equal(5, lines.Length);
+        for (int e = 1; e <= 2; e++)
+        {
+            Assert.StartsWith($"epoch {e} train_loss ", lines[e - 1]);
+            foreach (string key in new[] { "train_loss", "test_loss", "time_s" }) Assert.True(Value(lines[e - 1], key) >= 0, lines[e - 1]);
+            foreach (string key in new[] { "train_acc", "test_acc" }) Assert.InRange(Value(lines[e - 1], key), 0, 100);
+        }
+        Assert.StartsWith("best_test_acc ", lines[2]);
+        Assert.Equal(Math.Max(Value(lines[0], "test_acc"), Value(lines[1], "test_acc")), Value(lines[2], "best_test_acc"));
+        Assert.Equal($"final_test_acc {lines[1].Split(' ')[^3]}", lines[3]);
+        Assert.Equal("parameters 12098", lines[4]);
+        // 48 images in batches of 20: 3 batches per epoch, the last one short (8), as the anchor keeps it.
+        Assert.Contains("2 epochs x 3 batches of 20", error);
+        Assert.Contains("epoch 2 batch 3/3 ", error);
+
+        // The checkpoint is the trained model: loaded into a fresh net it changes the weights to the saved ones.
+        var net = new ReferenceNet();
+        float before = net.fc.weight.Value.Data[0];
+        Safetensors.Load(net, Weights);
+        var saved = Safetensors.Read(Weights);
+        Assert.Equal(saved["fc.weight"].ToArray<float>(), net.fc.weight.Value.Data);
+        Assert.NotEqual(before, net.fc.weight.Value.Data[0]);
+        Assert.Equal(6, saved["f.0.1.num_batches_tracked"].ToArray<double>()[0]); // 2 epochs x 3 training batches
+
+        using var json = JsonDocument.Parse(File.ReadAllText(History));
+        var history = json.RootElement.GetProperty("history");
+        Assert.Equal(2, history.GetArrayLength());
+        for (int e = 0; e < 2; e++)
+        {
+            Assert.Equal(e + 1, history[e].GetProperty("epoch").GetInt32());
+            Assert.Equal(Value(lines[e], "test_acc"), Math.Round(history[e].GetProperty("test_acc").GetDouble(), 2));
+            Assert.Equal(Value(lines[e], "train_loss"), Math.Round(history[e].GetProperty("train_loss").GetDouble(), 4));
+        }
+        Assert.Equal(12098, json.RootElement.GetProperty("parameters").GetInt64());
+        Assert.Equal(0.1, json.RootElement.GetProperty("max_lr").GetDouble());
+    }
+
+    [Fact]
+    public void TheSameSeedGivesTheSameRun()
+    {
+        string[] args = ["--epochs", "1", "--data", Data, "--batch-size", "16", "--threads", "1", "--seed", "7"];
+        static string Numbers(string output) => string.Join("\n", output.Split('\n').Select(l => l.Contains("time_s") ? l[..l.IndexOf(" time_s", StringComparison.Ordinal)] : l));
+        var first = Run(args);
+        var second = Run(args);
+        Assert.Equal(0, first.Code);
+        Assert.Equal(Numbers(first.Out), Numbers(second.Out));
+    }
+
+    [Theory]
+    [InlineData("--model", "resnet", "unknown model 'resnet'")]
+    [InlineData("--epochs", "0", "must be between 1 and 1000")]
+    [InlineData("--batch-size", "0", "must be between 1 and 60000")]
+    [InlineData("--lr", "-0.1", "must be a positive number")]
+    [InlineData("--max-lr", "0", "must be a positive number")]
+    [InlineData("--momentum", "1", "must be in [0, 1)")]
+    [InlineData("--weight-decay", "-1", "must be 0 or more")]
+    [InlineData("--threads", "0", "must be between 1 and 1024")]
+    [InlineData("--data", "/nonexistent/mnist", "does not exist")]
+    [InlineData("--out", "/nonexistent/dir/net.safetensors", "does not exist")]
+    [InlineData("--json", "/nonexistent/dir/h.json", "does not exist")]
+    [InlineData("--epochs", "many", "many")]
+    public void BadOptionsExitWithCode2NamingTheOption(string option, string value, string message)
+    {
+        // Valid data and outputs besides the bad option: the run would write them if the check were missing.
+        var args = new Dictionary<string, string> { ["--data"] = Data, ["--out"] = Weights, ["--json"] = History, ["--epochs"] = "1" };
+        args[option] = value;
+        var (code, output, error) = Run([.. args.SelectMany(a => new[] { a.Key, a.Value })]);
+        Assert.Equal(2, code);
+        Assert.Contains(option, error);
+        Assert.Contains(message, error);
+        Assert.Equal("", output);
+        Assert.False(File.Exists(Weights));
+        Assert.False(File.Exists(History));
+    }
+
+    [Fact]
+    public void OutputPathThatIsADirectoryIsAUsageError()
+    {
+        var (code, _, error) = Run("--data", Data, "--out", _dir);
+        Assert.Equal(2, code);
+        Assert.StartsWith("era: --out: ", error);
+    }
+
+    [Fact]
+    public void DirectoryWithoutMnistExitsWithCode2AndWritesNothing()
+    {
+        var (code, _, error) = Run("--data", _dir, "--out", Weights, "--json", History);
+        Assert.Equal(2, code);
+        Assert.Contains("era: --data: MNIST: the given data directory", error);
+        Assert.False(File.Exists(Weights));
+        Assert.False(File.Exists(History));
+    }
+
+    [Fact]
+    public void DivergenceIsOneLineWithStepAndLearningRateExit1AndNothingWritten()
+    {
+        var (code, output, error) = Run("--epochs", "2", "--data", Data, "--batch-size", "16", "--threads", "1",
+            "--max-lr", "1e30", "--out", Weights, "--json", History);
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.Split('\n'), l => l.StartsWith("era: ", StringComparison.Ordinal));
+        Assert.Matches(@"^era: train: training diverged at step \d+: .*learning rate [0-9.eE+-]+\)", line);
+        Assert.DoesNotContain("best_test_acc", output);
+        Assert.False(File.Exists(Weights));
+        Assert.False(File.Exists(History));
+    }
+}
