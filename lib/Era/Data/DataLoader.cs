@@ -48,22 +48,37 @@ public sealed class DataLoader
     /// <summary>Batches per epoch.</summary>
     public int Count => DropLast ? _data.Count / BatchSize : (_data.Count + BatchSize - 1) / BatchSize;
 
-    /// <summary>One epoch of batches (reshuffled at the start of each call when shuffle is on).</summary>
+    private bool _inEpoch;
+
+    /// <summary>
+    /// One epoch of batches (reshuffled at the start of each call when shuffle is on). The batches share the loader's
+    /// buffers, so one epoch of a loader is enumerated at a time: starting a second before the first is finished throws.
+    /// </summary>
     public IEnumerable<Batch> Epoch()
     {
-        if (Shuffle) _generator.Permutation(_order);
-        int size = _data.SampleSize;
-        for (int b = 0; b < Count; b++)
+        if (_inEpoch)
+            throw new InvalidOperationException("DataLoader.Epoch: an epoch of this loader is still being enumerated (its batches share one buffer); finish it first, or use a second DataLoader");
+        _inEpoch = true;
+        try
         {
-            int start = b * BatchSize, n = Math.Min(BatchSize, _data.Count - start);
-            var batch = n == _full.Count ? _full : _tail!.Value;
-            for (int i = 0; i < n; i++)
+            if (Shuffle) _generator.Permutation(_order);
+            int size = _data.SampleSize;
+            for (int b = 0; b < Count; b++)
             {
-                int src = _order[start + i];
-                _data.Images.Data.AsSpan(src * size, size).CopyTo(batch.Images.Data.AsSpan(i * size, size));
-                batch.Labels[i] = _data.Labels[src];
+                int start = b * BatchSize, n = Math.Min(BatchSize, _data.Count - start);
+                var batch = n == _full.Count ? _full : _tail!.Value;
+                for (int i = 0; i < n; i++)
+                {
+                    int src = _order[start + i];
+                    _data.Images.Data.AsSpan(src * size, size).CopyTo(batch.Images.Data.AsSpan(i * size, size));
+                    batch.Labels[i] = _data.Labels[src];
+                }
+                yield return batch with { Index = b };
             }
-            yield return batch with { Index = b };
+        }
+        finally
+        {
+            _inEpoch = false;
         }
     }
 }

@@ -70,7 +70,7 @@ public static class Idx
             {
                 using var gz = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
                 var counting = new CountingStream(gz);
-                var result = ParseRaw(counting, name);
+                var result = ParseRaw(counting, name, expectedLength: null);
                 if ((uint)counting.Count != isize)
                     throw new DataFormatException($"{name}: corrupt or truncated gzip data (decompressed {counting.Count} bytes, the gzip trailer says {isize})");
                 return result;
@@ -80,10 +80,12 @@ public static class Idx
                 throw new DataFormatException($"{name}: corrupt or truncated gzip data ({e.Message})");
             }
         }
-        return ParseRaw(stream, name);
+        return ParseRaw(stream, name, expectedLength: stream.CanSeek ? stream.Length - stream.Position : null);
     }
 
-    private static IdxData ParseRaw(Stream s, string name)
+    /// <param name="expectedLength">The file's length when known (a raw file): header dimensions that promise more data
+    /// than that are refused before any buffer is allocated.</param>
+    private static IdxData ParseRaw(Stream s, string name, long? expectedLength)
     {
         Span<byte> magic = stackalloc byte[4];
         int got = s.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
@@ -109,8 +111,9 @@ public static class Idx
             if (size > Array.MaxLength) throw new DataFormatException($"{name}: dimensions {string.Join(" x ", dims[..(i + 1)])} are too large");
         }
 
-        var data = new byte[size];
-        int read = s.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
+        if (expectedLength is long length && 4 + 4L * ndims + size > length)
+            throw new DataFormatException($"{name}: truncated: dimensions {string.Join(" x ", dims)} need {size} bytes of data, the file has {length - 4 - 4L * ndims}");
+        var data = ReadUpTo(s, size, out int read);
         if (read < size)
             throw new DataFormatException($"{name}: truncated: dimensions {string.Join(" x ", dims)} need {size} bytes of data, the file has {read}");
         long extra = 0;
@@ -118,6 +121,24 @@ public static class Idx
         for (int n; (n = s.Read(rest)) > 0;) extra += n;
         if (extra > 0) throw new DataFormatException($"{name}: {extra} unexpected bytes after the {string.Join(" x ", dims)} data");
         return new IdxData(dims, data);
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="size"/> bytes, growing the buffer as data arrives, so that a tiny file whose header
+    /// claims gigabytes fails as truncated instead of allocating them first.
+    /// </summary>
+    private static byte[] ReadUpTo(Stream s, long size, out int filled)
+    {
+        var buffer = new byte[Math.Min(size, 1 << 20)];
+        filled = 0;
+        while (filled < size)
+        {
+            if (filled == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(size, 2L * buffer.Length));
+            int n = s.Read(buffer, filled, buffer.Length - filled);
+            if (n == 0) break;
+            filled += n;
+        }
+        return buffer;
     }
 
     /// <summary>Counts the bytes read through it (to compare with the gzip trailer).</summary>

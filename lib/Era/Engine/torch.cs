@@ -21,7 +21,10 @@ public static class torch
 
     public static Generator manual_seed(int seed) => manual_seed((long)seed);
 
-    /// <summary>Sets how many threads the kernels use (default: the number of processors).</summary>
+    /// <summary>
+    /// Sets how many threads the kernels use (default: the number of processors). Set it between steps, never while
+    /// a model runs on another thread.
+    /// </summary>
     public static void set_num_threads(int threads) => Workers.SetThreads(threads);
 
     public static int get_num_threads() => Workers.Threads;

@@ -65,6 +65,19 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void OneEpochAtATimeBecauseBatchesShareTheirBuffers()
+    {
+        var loader = new DataLoader(Indexed(40), batch_size: 8, shuffle: true, generator: new Generator(3));
+        using (var first = loader.Epoch().GetEnumerator())
+        {
+            Assert.True(first.MoveNext());
+            var e = Assert.Throws<InvalidOperationException>(() => loader.Epoch().First());
+            Assert.Contains("still being enumerated", e.Message);
+        }
+        Assert.Equal(5, loader.Epoch().Count());   // finished (disposed): the next epoch may start
+    }
+
+    [Fact]
     public void BatchesReuseTheirBuffersAndAllocateNothing()
     {
         var loader = new DataLoader(Indexed(1000), batch_size: 16, shuffle: true, generator: new Generator(1));

@@ -70,13 +70,18 @@ public class IdxTests
         { [0, 0, 8], "only 3 bytes" },
         { [0, 0, 8, 0], "0 dimensions" },
         { IdxFiles.Gzip(IdxFiles.Make([4], [1, 2, 3, 4]))[..12], "gzip" },
+        // A header that promises 2 GB in an 8-byte file: refused as truncated, without allocating the 2 GB first.
+        { [0, 0, 8, 1, 0x7F, 0xFF, 0xFF, 0xC7], "truncated: dimensions 2147483591 need 2147483591 bytes of data" },
+        { IdxFiles.Gzip([0, 0, 8, 1, 0x7F, 0xFF, 0xFF, 0xC7]), "truncated: dimensions 2147483591 need 2147483591 bytes of data, the file has 0" },
     };
 
     [Theory]
     [MemberData(nameof(Malformed))]
     public void MalformedFilesGiveErrorsNamingTheFile(byte[] bytes, string expected)
     {
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
         var e = Assert.Throws<DataFormatException>(() => Idx.Parse(bytes, "bad-file.idx"));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - allocated < 64 << 20, "a malformed header made the reader allocate its claimed size");
         Assert.StartsWith("bad-file.idx: ", e.Message);
         Assert.Contains(expected, e.Message);
     }

@@ -152,6 +152,7 @@ public sealed class CheckpointTests : IDisposable
         { "overlap", "overlaps" },
         { "wrong-size", "needs" },
         { "negative-shape", "invalid shape" },
+        { "string-offsets", "invalid data_offsets" },
     };
 
     [Theory]
@@ -182,6 +183,7 @@ public sealed class CheckpointTests : IDisposable
             "overlap" => WithHeader(header.Replace("\"data_offsets\":[144,160]", "\"data_offsets\":[140,156]", StringComparison.Ordinal)),
             "wrong-size" => WithHeader(header.Replace("\"shape\":[4,1,3,3]", "\"shape\":[4,1,3,4]", StringComparison.Ordinal)),
             "negative-shape" => WithHeader(header.Replace("\"shape\":[4,1,3,3]", "\"shape\":[4,-1,3,3]", StringComparison.Ordinal)),
+            "string-offsets" => WithHeader(header.Replace("\"data_offsets\":[144,160]", "\"data_offsets\":[\"144\",\"160\"]", StringComparison.Ordinal)),
             _ => throw new ArgumentException(kind),
         };
         Assert.NotEqual(bytes, corrupt);

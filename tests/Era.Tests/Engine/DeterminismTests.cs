@@ -99,10 +99,16 @@ public class DeterminismTests
                     for (int i = 0; i < p.Numel; i++) p.Value.Data[i] -= 0.01f * p.Grad.Data[i];
             }
             for (int i = 0; i < 3; i++) Step();        // first calls allocate the buffers
-            long thread0 = GC.GetAllocatedBytesForCurrentThread(), total0 = GC.GetTotalAllocatedBytes(precise: true);
-            for (int i = 0; i < 3; i++) Step();
-            long thread = GC.GetAllocatedBytesForCurrentThread() - thread0, total = GC.GetTotalAllocatedBytes(precise: true) - total0;
-            Assert.Equal(0, thread);
+            // The worker threads are checked through the process-wide count, which the test runner's own threads
+            // may also move now and then: the least of three windows is the engine's.
+            long total = long.MaxValue;
+            for (int window = 0; window < 3; window++)
+            {
+                long thread0 = GC.GetAllocatedBytesForCurrentThread(), total0 = GC.GetTotalAllocatedBytes(precise: true);
+                for (int i = 0; i < 3; i++) Step();
+                total = Math.Min(total, GC.GetTotalAllocatedBytes(precise: true) - total0);
+                Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - thread0);
+            }
             Assert.True(total < 16 * 1024, $"{total} bytes allocated by all threads in 3 steady-state steps");
         }
         finally

@@ -227,7 +227,8 @@ public static class Safetensors
                     numel = checked(numel * dim);
                     if (numel > Array.MaxLength) throw Bad($"tensor '{name}' has an impossibly large shape {shapeEl.GetRawText()}");
                 }
-                if (!offEl[0].TryGetInt64(out long begin) || !offEl[1].TryGetInt64(out long end) || begin < 0 || end < begin)
+                if (offEl[0].ValueKind != JsonValueKind.Number || offEl[1].ValueKind != JsonValueKind.Number
+                    || !offEl[0].TryGetInt64(out long begin) || !offEl[1].TryGetInt64(out long end) || begin < 0 || end < begin)
                     throw Bad($"tensor '{name}' has invalid data_offsets {offEl.GetRawText()}");
                 if (end > data.Length)
                     throw Bad($"tensor '{name}' data_offsets {offEl.GetRawText()} run past the end of the data ({data.Length} bytes; truncated file?)");

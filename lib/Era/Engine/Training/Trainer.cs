@@ -33,7 +33,8 @@ public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccura
 ///   model.Backward(loss.Grad);                   // chain rule back through every layer: fills each p.Grad
 ///   optimizer.step(); scheduler?.step();         // move the weights, then the learning rate
 /// </code>
-/// A NaN or infinite loss stops training with <see cref="TrainingDivergedException"/> before the weights are touched.
+/// A NaN or infinite loss stops training with <see cref="TrainingDivergedException"/> before the optimizer step: the
+/// weights are those of the step before, but BatchNorm's running statistics have already seen the diverged batch.
 /// </summary>
 public sealed class Trainer
 {
