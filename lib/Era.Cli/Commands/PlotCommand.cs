@@ -11,6 +11,8 @@ namespace Era.Cli.Commands;
 /// </summary>
 internal static class PlotCommand
 {
+    private const int MaxPlotIterations = 100_000;
+
     public static Command Create()
     {
         var plot = new Command("plot", "Figures as .html (interactive, offline), .png or .svg: learning-rate curves, the network diagram");
@@ -36,6 +38,8 @@ internal static class PlotCommand
             var target = output.Resolve(parse);
             var config = network.Config(parse);
             int iterations = network.IterationCount(parse);
+            if (iterations > MaxPlotIterations)
+                throw new UsageException("--iterations", $"at most {MaxPlotIterations} for a plot (every iteration is a point the browser draws), got {iterations}");
             var rates = NetworkOptions.LearningRates(parse, lrs);
             var tables = LearningRateSweep.Run(config, rates, iterations);
             var figure = parse.GetValue(grid)

@@ -84,6 +84,17 @@ internal static class TrainCommand
         if (path.Length == 0 || Directory.Exists(path)) throw new UsageException(option, $"'{path}' is not a file name");
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null && !Directory.Exists(folder)) throw new UsageException(option, $"directory '{folder}' does not exist");
+        try
+        {
+            // The file itself is written at the end, atomically; here only: can a file be created in that folder?
+            string probe = Path.Combine(folder ?? ".", $".era-train-probe-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException(option, $"cannot write in '{folder}': {e.Message}");
+        }
     }
 
     private static int Run(Settings s, TextWriter output, TextWriter error)
@@ -138,22 +149,35 @@ internal static class TrainCommand
         output.WriteLine(string.Create(Inv, $"best_test_acc {100 * best.TestAccuracy:F2} epoch {best.Epoch}"));
         output.WriteLine(string.Create(Inv, $"final_test_acc {100 * last.TestAccuracy:F2}"));
         output.WriteLine(string.Create(Inv, $"parameters {parameters}"));
+        int code = Cli.ExitOk;
         if (s.Out is not null)
         {
-            Safetensors.Save(net, s.Out, new Dictionary<string, string>
+            code |= Save(error, "weights", s.Out, () => Safetensors.Save(net, s.Out, new Dictionary<string, string>
             {
                 ["model"] = "reference",
                 ["epochs"] = s.Epochs.ToString(Inv),
                 ["test_acc"] = (100 * last.TestAccuracy!.Value).ToString("F2", Inv),
-            });
-            error.WriteLine($"train: weights saved to {s.Out}");
+            }));
         }
         if (s.Json is not null)
+            code |= Save(error, "history", s.Json, () => AtomicFile.WriteAllText(s.Json, HistoryJson(s, parameters, history, best)));
+        return code;
+    }
+
+    /// <summary>Writes one output after training; a failure (disk full, folder gone) is one line and exit 1, not a crash.</summary>
+    private static int Save(TextWriter error, string what, string path, Action save)
+    {
+        try
         {
-            AtomicFile.WriteAllText(s.Json, HistoryJson(s, parameters, history, best));
-            error.WriteLine($"train: history saved to {s.Json}");
+            save();
+            error.WriteLine($"train: {what} saved to {path}");
+            return Cli.ExitOk;
         }
-        return Cli.ExitOk;
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"era: train: could not save the {what} to '{path}': {e.Message}");
+            return Cli.ExitFindings;
+        }
     }
 
     /// <summary>The settings and every epoch's numbers; accuracies in percent, as printed.</summary>

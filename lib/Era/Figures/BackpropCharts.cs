@@ -52,7 +52,7 @@ public static partial class Charts
             var line = LossLine(tables[k - 1]);
             (line.XAxis, line.YAxis) = Subplots.AxisIds(k);
             fig.Data.Add(line);
-            var (x, y) = Subplots.Place(fig.Layout, k, rows, columns, xGap: 0.07, yGap: 0.16);
+            var (x, y) = Subplots.Place(fig.Layout, k, rows, columns, xGap: 0.07, yGap: Math.Min(0.16, 0.3 / rows));
             // Axis titles only on the outer edge of the grid: "iteration" under the bottom chart of each column.
             if (k + columns > n) x.Title = new Title("iteration");
             if ((k - 1) % columns == 0) y.Title = new Title("E_total");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -46,12 +47,15 @@ public sealed class ChromiumRenderer : IDisposable
         "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
         "--disable-extensions", "--disable-default-apps", "--disable-dev-shm-usage", "--mute-audio", "--hide-scrollbars",
+        // No crash reporter: its handler processes double-fork out of the browser's process tree and outlive it.
+        "--disable-crash-reporter", "--disable-breakpad",
         "--remote-debugging-port=0",
     ];
 
     private static readonly string[] BrowserNames = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"];
 
     private readonly Process _process;
+    private readonly List<PosixSignalRegistration> _signals = [];
     private readonly Queue<string> _stderr = new();
     private DevToolsConnection? _cdp;
     private string? _session;
@@ -108,7 +112,9 @@ public sealed class ChromiumRenderer : IDisposable
         if (!File.Exists(plotly)) throw new FigureRenderException($"plotly.js not found at '{plotly}'");
 
         string profile = Path.Combine(Path.GetTempPath(), $"era-chromium-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(profile);
+        // Private to this user: the profile holds the DevTools port file.
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(profile);
+        else Directory.CreateDirectory(profile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         // The page every figure is drawn in: blank, with the local plotly.js.
         string page = Path.Combine(profile, "era-figure.html");
         File.WriteAllText(page,
@@ -136,6 +142,14 @@ public sealed class ChromiumRenderer : IDisposable
             throw new FigureRenderException($"could not start Chromium ({browser}): {e.Message}; {InstallHint}", e);
         }
         var renderer = new ChromiumRenderer(browser, profile, process, options.RenderTimeout);
+        // If the host process is stopped (Ctrl+C, SIGTERM, a notebook kernel restart) the browser goes with it:
+        // .NET does not raise ProcessExit for these signals, so the renderer listens for them itself.
+        AppDomain.CurrentDomain.ProcessExit += renderer.OnProcessExit;
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
+        {
+            try { renderer._signals.Add(PosixSignalRegistration.Create(signal, _ => renderer.Dispose())); }
+            catch (PlatformNotSupportedException) { }
+        }
         process.ErrorDataReceived += (_, e) => renderer.KeepStderr(e.Data);
         process.OutputDataReceived += (_, e) => renderer.KeepStderr(e.Data);
         process.BeginErrorReadLine();
@@ -397,9 +411,10 @@ public sealed class ChromiumRenderer : IDisposable
         {
             throw new FigureRenderException($"plotly.js could not {what}: {e.Message}", e.InnerException);
         }
-        catch (Exception e) when (e is InvalidOperationException or System.Net.WebSockets.WebSocketException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // A DevTools protocol error or a broken connection (the browser crashed or was killed).
+            // A DevTools protocol error, a broken connection (the browser crashed or was killed), a figure too large
+            // to send: whatever it is, the caller gets one kind of error that says what could not be drawn.
             throw new FigureRenderException($"could not {what} in Chromium: {e.Message}", e);
         }
     }
@@ -456,11 +471,15 @@ public sealed class ChromiumRenderer : IDisposable
         get { try { return !_process.HasExited; } catch (InvalidOperationException) { return false; } }
     }
 
+    private void OnProcessExit(object? sender, EventArgs e) => Dispose();
+
     /// <summary>Closes the browser (killing it if it does not exit promptly) and deletes its temporary profile.</summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+        foreach (var registration in _signals) registration.Dispose();
         bool closing = false;
         if (_cdp is not null)
         {

@@ -16,6 +16,8 @@ internal static class Subplots
         int row = (k - 1) / columns, column = (k - 1) % columns;
         double width = (1 - (columns - 1) * xGap) / columns;
         double height = (1 - (rows - 1) * yGap) / rows;
+        if (width <= 0 || height <= 0)
+            throw new ArgumentException($"a {rows}×{columns} grid with gaps {xGap}, {yGap} leaves no room for the subplots");
         double x0 = column * (width + xGap);
         double y1 = 1 - row * (height + yGap);
         var (xId, yId) = AxisIds(k);

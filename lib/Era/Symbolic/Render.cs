@@ -74,7 +74,9 @@ public static class Render
             Sub s => $"{Child(s.Left, 1)}{minus}{Child(s.Right, 2)}",
             Neg n => (latex ? "-" : "−") + Child(n.Operand, 3),
             Mul m => $"{Child(m.Left, 3)}{(latex ? @" \cdot " : "·")}{Child(m.Right, 3)}",
-            Pow p => latex ? $"{Child(p.Base, 5)}^{{{Constant(p.Exponent, true)}}}" : Child(p.Base, 5) + Superscript(p.Exponent),
+            Pow p => latex
+                ? (p.Base is Exp ? $@"\left({Write(p.Base, true)}\right)" : Child(p.Base, 5)) + $"^{{{Constant(p.Exponent, true)}}}" // no e^{x}^{2}
+                : Child(p.Base, 5) + Superscript(p.Exponent),
             Exp x => latex ? $"e^{{{Write(x.Operand, true)}}}" : $"exp({Write(x.Operand, false)})",
             Sigmoid s => latex ? $@"\sigma\left({Write(s.Operand, true)}\right)" : $"σ({Write(s.Operand, false)})",
             _ => throw new NotSupportedException(e.GetType().Name),

@@ -106,6 +106,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--data", "/nonexistent/mnist", "does not exist")]
     [InlineData("--out", "/nonexistent/dir/net.safetensors", "does not exist")]
     [InlineData("--json", "/nonexistent/dir/h.json", "does not exist")]
+    [InlineData("--out", "/proc/net.safetensors", "cannot write in '/proc'")]
     [InlineData("--epochs", "many", "many")]
     public void BadOptionsExitWithCode2NamingTheOption(string option, string value, string message)
     {

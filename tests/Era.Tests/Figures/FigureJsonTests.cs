@@ -97,6 +97,21 @@ public class FigureJsonTests
     }
 
     [Fact]
+    public void ManySmallMultiplesStillGetAPanelEach()
+    {
+        // 24 rates: 8 rows of 3. Every panel's y domain must be a real, ascending interval that no other panel overlaps.
+        var rates = Enumerable.Range(1, 24).Select(k => k / 10.0).ToArray();
+        var layout = Json(Charts.LearningRateGrid(LearningRateSweep.Run(NetworkConfig.Classic, rates, 5))).GetProperty("layout");
+        var domains = Enumerable.Range(1, 24)
+            .Select(k => layout.GetProperty(k == 1 ? "yaxis" : $"yaxis{k}").GetProperty("domain"))
+            .Select(d => (Low: d[0].GetDouble(), High: d[1].GetDouble())).ToList();
+        Assert.All(domains, d => Assert.True(d.Low < d.High, $"domain [{d.Low}, {d.High}]"));
+        var rows = domains.Distinct().OrderBy(d => d.Low).ToList();
+        Assert.Equal(8, rows.Count);
+        for (int i = 1; i < rows.Count; i++) Assert.True(rows[i - 1].High <= rows[i].Low);
+    }
+
+    [Fact]
     public void JsonUsesPlotlyAttributeNamesAndLeavesOutUnsetOnes()
     {
         string json = Charts.LearningRateGrid(Sweep(5)).ToJson();

@@ -105,6 +105,7 @@ public sealed class PlotCommandTests : IDisposable
     [InlineData("--lrs: every learning rate must be > 0, got -1", "plot", "lr", "--lrs", "0.5,-1", "--out", "FILE.html")]
     [InlineData("--preset: unknown preset 'mazur'", "plot", "network", "--preset", "mazur", "--out", "FILE.html")]
     [InlineData("Unrecognized command or argument '--lr'", "plot", "lr", "--lr", "0.5", "--out", "FILE.html")]
+    [InlineData("--iterations: at most 100000 for a plot", "plot", "lr", "--iterations", "1000000", "--out", "FILE.png")]
     public void BadInputIsExitTwoWithAMessageAndNoFile(string message, params string[] args)
     {
         var (code, stdout, stderr) = Run(args.Select(a => a.Replace("FILE", PathOf("x"), StringComparison.Ordinal)).ToArray());
