@@ -19,11 +19,12 @@ public static class FindingKind
 /// <summary>
 /// One wrong cell, or a run of wrong cells in one column (<see cref="Count"/> cells from <see cref="Cell"/> to
 /// <see cref="LastCell"/>). Found and expected are those of the first cell; expected is computed from that row's
-/// own values as found in the sheet.
+/// own values as found in the sheet. <see cref="Why"/> says what is wrong where no expected value can be given
+/// (an update that goes uphill when no η > 0 is known).
 /// </summary>
 public sealed record Finding(
     string Cell, int Row, string Column, string Header, double? Found, string? FoundText, double? Expected,
-    string? Formula, string Kind, int Count, string LastCell);
+    string? Formula, string Kind, int Count, string LastCell, string? Why = null);
 
 /// <summary>The checker's verdict on one sheet.</summary>
 public sealed class CheckReport
@@ -76,7 +77,8 @@ public sealed class CheckReport
                 _ => "wrong cell",
             };
             sb.AppendLine($"  {f.Cell,-7} {f.Column,-7} {what}");
-            sb.AppendLine($"          found {found}, expected {expected}" + (f.Formula is null ? "" : $"; it should hold {f.Formula}"));
+            string because = f.Why is null ? $"expected {expected}" : f.Why;
+            sb.AppendLine($"          found {found}, {because}" + (f.Formula is null ? "" : $"; it should hold {f.Formula}"));
         }
         return sb.ToString();
     }
@@ -112,6 +114,7 @@ public sealed class CheckReport
                 w.WriteString("kind", f.Kind);
                 w.WriteNumber("count", f.Count);
                 w.WriteString("lastCell", f.LastCell);
+                if (f.Why is not null) w.WriteString("why", f.Why);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
