@@ -112,6 +112,25 @@ public sealed class CheckerCliTests : IDisposable
     }
 
     [Fact]
+    public void AHugeTextInACellIsQuotedShortly()
+    {
+        // A million characters pasted into h1 of the third iteration: reported as a wrong cell, its text clipped.
+        var book = Book(10) with
+        {
+            Overrides = new Dictionary<(int, string), XCell> { [(2, "h1")] = new XText(new string('x', 1_000_000)) },
+        };
+        string path = Save("huge.xlsx", book.Build());
+        foreach (var args in new[] { new[] { "check-sheet", path }, ["check-sheet", path, "--json"] })
+        {
+            var (code, output, err) = Run(args);
+            Assert.Equal((1, ""), (code, err));
+            Assert.Contains(book.Cell(2, "h1"), output, StringComparison.Ordinal);
+            Assert.Contains(new string('x', 64) + "…", output, StringComparison.Ordinal);
+            Assert.True(output.Length < 100_000, $"{output.Length} characters of output");
+        }
+    }
+
+    [Fact]
     public void CheckingA200RowSheetTakesUnderOneSecond()
     {
         var book = Book(200);

@@ -51,6 +51,12 @@ public sealed class CheckReport
 
     private static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
+    /// <summary>Longest text from the sheet a report quotes: a cell may hold 32,767 characters, or a hostile file far more.</summary>
+    public const int MaxQuotedChars = 64;
+
+    /// <summary>A text from the sheet as the report quotes it: cut to <see cref="MaxQuotedChars"/> characters and "…".</summary>
+    public static string Clip(string s) => s.Length <= MaxQuotedChars ? s : s[..MaxQuotedChars] + "…";
+
     public string ToText()
     {
         var sb = new StringBuilder();

@@ -56,7 +56,7 @@ public static class SheetChecker
         var etaCell = LabelledCell.Find(sheets, sheet, LabelledCell.IsLearningRateLabel);
         if (etaCell is not null && !(etaCell.Value > 0))
         {
-            notes.Add($"cell {etaCell.Describe(sheet)} labelled '{etaCell.Label}' holds {F(etaCell.Value)}, not a learning rate > 0; ignored");
+            notes.Add($"cell {etaCell.Describe(sheet)} labelled '{CheckReport.Clip(etaCell.Label)}' holds {F(etaCell.Value)}, not a learning rate > 0; ignored");
             etaCell = null;
         }
         RefuseUncalculated(layout, constants.Values.Append(etaCell));
@@ -72,7 +72,7 @@ public static class SheetChecker
         if (disagrees && !ReferenceEquals(etaCell!.Sheet, sheet))
         {
             // A label on another sheet may well belong to something else (a comparison of rates): the updates decide.
-            notes.Add($"cell {etaCell.Describe(sheet)} labelled '{etaCell.Label}' says η = {F(etaCell.Value)}, "
+            notes.Add($"cell {etaCell.Describe(sheet)} labelled '{CheckReport.Clip(etaCell.Label)}' says η = {F(etaCell.Value)}, "
                 + $"but the updates use η = {F(inferred!.Value)}; checked with the latter");
             etaCell = null;
         }
@@ -127,12 +127,12 @@ public static class SheetChecker
         {
             var sheet = sheets.FirstOrDefault(s => s.Name == sheetName)
                 ?? sheets.FirstOrDefault(s => string.Equals(s.Name, sheetName, StringComparison.OrdinalIgnoreCase))
-                ?? throw new SheetCheckException($"no sheet named '{sheetName}' (the sheets are: {string.Join(", ", sheets.Select(s => $"'{s.Name}'"))})");
+                ?? throw new SheetCheckException($"no sheet named '{sheetName}' (the sheets are: {string.Join(", ", sheets.Select(s => $"'{CheckReport.Clip(s.Name)}'"))})");
             return TableLayout.Find(sheet) ?? throw new SheetCheckException($"no iteration table in sheet '{sheet.Name}': {Hint}");
         }
         var found = sheets.Select(TableLayout.Find).OfType<TableLayout>().ToList();
         if (found.Count == 0)
-            throw new SheetCheckException($"no iteration table in any sheet ({string.Join(", ", sheets.Select(s => $"'{s.Name}'"))}): {Hint}");
+            throw new SheetCheckException($"no iteration table in any sheet ({string.Join(", ", sheets.Select(s => $"'{CheckReport.Clip(s.Name)}'"))}): {Hint}");
         return found.OrderByDescending(l => l.Columns.Count).ThenByDescending(l => l.DataRows.Count).First();
     }
 
@@ -252,7 +252,7 @@ public static class SheetChecker
             int row = layout.DataRows[i];
             var cell = layout.Sheet[row, col];
             yield return new Finding(
-                A1.Address(row, col), row, name, layout.Headers[name], cell.Number, cell.Text, expected,
+                A1.Address(row, col), row, name, CheckReport.Clip(layout.Headers[name]), cell.Number, cell.Text is string t ? CheckReport.Clip(t) : null, expected,
                 m.Formula(name, i), kind, count, A1.Address(layout.DataRows[verdicts[b].I], col), why(i));
             a = b;
         }
