@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Compression;
+using System.Text;
 using System.Xml;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
@@ -36,6 +37,9 @@ public sealed record WorkbookLimits
 public static class SafeWorkbook
 {
     private static readonly byte[] OleSignature = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+    /// <summary>Excel's limit for the text of one cell; a longer text (only a crafted file has one) is cut there.</summary>
+    public const int MaxCellChars = 32_767;
 
     public static IReadOnlyList<SheetGrid> Read(string path, WorkbookLimits? limits = null)
     {
@@ -256,18 +260,19 @@ public static class SafeWorkbook
                 string? type = x.GetAttribute("t");
                 if (x.IsEmptyElement) continue; // formatting only
                 bool formula = false;
-                string? value = null, inline = null;
+                string? value = null;
+                StringBuilder? inline = null;
                 int depth = x.Depth;
                 while (x.Read() && !(x.NodeType == XmlNodeType.EndElement && x.Depth == depth))
                 {
                     if (x.NodeType != XmlNodeType.Element) continue;
                     if (x.LocalName == "f") formula = true;
                     else if (x.LocalName == "v") value = Text(x);
-                    else if (x.LocalName == "t") inline = (inline ?? "") + Text(x);
+                    else if (x.LocalName == "t") AppendText(x, inline ??= new StringBuilder());
                 }
                 if (row < 1 || row > A1.MaxRows || col < 1 || col > A1.MaxColumns) continue;
                 if (++cells > limits.MaxCells) throw new SheetCheckException($"the workbook has more than {limits.MaxCells} cells");
-                grid.Set(row, col, ToSheetCell(type, value, inline, formula, strings));
+                grid.Set(row, col, ToSheetCell(type, value, inline?.ToString(), formula, strings));
             }
         }
     }
@@ -275,15 +280,28 @@ public static class SafeWorkbook
     /// <summary>The text content of the current element; leaves the reader on its end element.</summary>
     private static string Text(XmlReader x)
     {
-        if (x.IsEmptyElement) return "";
+        var sb = new StringBuilder();
+        AppendText(x, sb);
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Appends the text content of the current element, up to <see cref="MaxCellChars"/> in all; leaves the reader on
+    /// its end element. A StringBuilder, since a rich text may come in 100,000 runs: joining strings would be quadratic.
+    /// </summary>
+    private static void AppendText(XmlReader x, StringBuilder sb)
+    {
+        if (x.IsEmptyElement) return;
         int depth = x.Depth;
-        string text = "";
         while (x.Read() && !(x.NodeType == XmlNodeType.EndElement && x.Depth == depth))
         {
-            if (x.NodeType is XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.SignificantWhitespace or XmlNodeType.Whitespace)
-                text += x.Value;
+            if (x.NodeType is XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.SignificantWhitespace or XmlNodeType.Whitespace
+                && sb.Length < MaxCellChars)
+            {
+                string v = x.Value;
+                sb.Append(v, 0, Math.Min(v.Length, MaxCellChars - sb.Length));
+            }
         }
-        return text;
     }
 
     /// <summary>Shared strings in order; rich text keeps its words in runs, phonetic hints (rPh) are not text.</summary>
@@ -292,20 +310,20 @@ public static class SafeWorkbook
         var list = new List<string>();
         using var stream = part.GetStream(FileMode.Open, FileAccess.Read);
         using var x = XmlReader.Create(stream, xml);
-        string? current = null;
+        StringBuilder? current = null;
         int phonetic = -1;
         while (x.Read())
         {
             if (x.NodeType == XmlNodeType.EndElement)
             {
-                if (x.LocalName == "si") { list.Add(current ?? ""); current = null; }
+                if (x.LocalName == "si") { list.Add(current?.ToString() ?? ""); current = null; }
                 else if (x.LocalName == "rPh" && x.Depth == phonetic) phonetic = -1;
                 continue;
             }
             if (x.NodeType != XmlNodeType.Element) continue;
-            if (x.LocalName == "si") { current = ""; if (x.IsEmptyElement) { list.Add(""); current = null; } }
+            if (x.LocalName == "si") { current = new StringBuilder(); if (x.IsEmptyElement) { list.Add(""); current = null; } }
             else if (x.LocalName == "rPh" && !x.IsEmptyElement) phonetic = x.Depth;
-            else if (x.LocalName == "t" && phonetic < 0 && current is not null) current += Text(x);
+            else if (x.LocalName == "t" && phonetic < 0 && current is not null) AppendText(x, current);
         }
         return list;
     }
