@@ -47,18 +47,39 @@ public static class SafeWorkbook
         byte[] bytes;
         try
         {
-            var info = new FileInfo(path);
-            if (Directory.Exists(path)) throw new SheetCheckException("a directory, not an .xlsx file");
-            if (!info.Exists) throw new SheetCheckException("no such file");
-            if (info.Length > limits.MaxFileBytes)
-                throw new SheetCheckException($"the file is {Mb(info.Length)}, more than the {Mb(limits.MaxFileBytes)} a course sheet needs");
-            bytes = File.ReadAllBytes(path);
+            // A link is judged by what it points at.
+            FileSystemInfo target = new FileInfo(path);
+            if (target.LinkTarget is not null) target = target.ResolveLinkTarget(returnFinalTarget: true) ?? target;
+            if (Directory.Exists(target.FullName)) throw new SheetCheckException("a directory, not an .xlsx file");
+            if (target is not FileInfo file || !file.Exists) throw new SheetCheckException("no such file");
+            // .NET cannot ask for the file type, but pipes, devices and sockets report size 0, as does an empty file.
+            // Opening a pipe would wait for a writer forever and a device may never end: neither is ever opened.
+            if (file.Length == 0)
+                throw new SheetCheckException("the file is empty, or not a regular file (a pipe or a device): there is no workbook to check");
+            if (file.Length > limits.MaxFileBytes)
+                throw new SheetCheckException($"the file is {Mb(file.Length)}, more than the {Mb(limits.MaxFileBytes)} a course sheet needs");
+            bytes = ReadAtMost(file.FullName, limits.MaxFileBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new SheetCheckException($"cannot read the file: {e.Message}");
         }
         return Read(bytes, limits);
+    }
+
+    /// <summary>The file's bytes, reading no more than one byte past <paramref name="max"/>: it may grow while we read.</summary>
+    private static byte[] ReadAtMost(string path, long max)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        using var ms = new MemoryStream();
+        var buffer = new byte[1 << 16];
+        int n;
+        while ((n = fs.Read(buffer, 0, (int)Math.Min(buffer.Length, max + 1 - ms.Length))) > 0)
+        {
+            ms.Write(buffer, 0, n);
+            if (ms.Length > max) throw new SheetCheckException($"the file is more than the {Mb(max)} a course sheet needs");
+        }
+        return ms.ToArray();
     }
 
     public static IReadOnlyList<SheetGrid> Read(byte[] bytes, WorkbookLimits? limits = null)
