@@ -157,6 +157,23 @@ public class CheckerFuzzTests
     }
 
     [Fact]
+    public void SheetsThatShareOneWorksheetPartAreRefused()
+    {
+        // 200 <sheet> entries, one worksheet part: read naively, the same XML would be parsed 200 times.
+        string wb = Encoding.UTF8.GetString(Entry(Valid, "xl/workbook.xml"));
+        var m = System.Text.RegularExpressions.Regex.Match(wb, "<(\\w+:)?sheet [^>]*/>");
+        Assert.True(m.Success, wb);
+        var copies = new StringBuilder(m.Value);
+        for (int k = 2; k <= 200; k++)
+            copies.Append(m.Value.Replace("name=\"Sheet1\"", $"name=\"Copy{k}\"", StringComparison.Ordinal)
+                .Replace("sheetId=\"1\"", $"sheetId=\"{k}\"", StringComparison.Ordinal));
+        Assert.Contains("Copy200", copies.ToString(), StringComparison.Ordinal);
+        var bytes = WithEntry(Valid, "xl/workbook.xml", Encoding.UTF8.GetBytes(wb.Remove(m.Index, m.Length).Insert(m.Index, copies.ToString())));
+        string message = Refusal(bytes);
+        Assert.Contains("the sheets 'Sheet1' and 'Copy2' are the same worksheet", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ADtdIsRefused()
     {
         const string Lol = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">]>"

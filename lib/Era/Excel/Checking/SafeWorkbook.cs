@@ -249,11 +249,17 @@ public static class SafeWorkbook
         var strings = wbPart.SharedStringTablePart is { } sst ? SharedStrings(sst, xml) : [];
         var grids = new List<SheetGrid>();
         int cells = 0;
+        // Each worksheet part is read once: a crafted workbook.xml may list one part hundreds of times.
+        var read = new Dictionary<Uri, string>();
         foreach (var sheet in sheets)
         {
             string? id = sheet.Id?.Value;
             if (id is null || !wbPart.TryGetPartById(id, out var part) || part is not WorksheetPart ws) continue; // chart sheets, broken ids
             var grid = new SheetGrid(sheet.Name?.Value ?? id);
+            if (!read.TryAdd(ws.Uri, grid.Name))
+                throw new SheetCheckException(
+                    $"the sheets '{CheckReport.Clip(read[ws.Uri])}' and '{CheckReport.Clip(grid.Name)}' are the same worksheet ({ws.Uri}); "
+                    + "Excel and LibreOffice never save a workbook like that. Copy the table into a new workbook, save it and check again");
             using (var partStream = ws.GetStream(FileMode.Open, FileAccess.Read))
             using (var x = XmlReader.Create(partStream, xml))
                 ReadSheetData(x, grid, strings, limits, ref cells);
