@@ -37,6 +37,14 @@ internal static class CheckSheetCommand
                 error.WriteLine($"era: {path}: {e.Message}");
                 return Cli.ExitUsage;
             }
+            catch (Exception e)
+            {
+                // A bug of ours, not the student's: one line that names it, never a stack trace.
+                string message = $"internal error: {e.GetType().Name}: {e.Message}";
+                if (asJson) output.WriteLine(CheckReport.ErrorJson(message));
+                error.WriteLine($"era: {path}: {message}");
+                return Cli.ExitUsage;
+            }
             output.Write(asJson ? report.ToJson() + Environment.NewLine : report.ToText());
             return report.Ok ? Cli.ExitOk : Cli.ExitFindings;
         });

@@ -112,6 +112,50 @@ public sealed class CheckerCliTests : IDisposable
     }
 
     [Fact]
+    public void AHugeTextInACellIsQuotedShortly()
+    {
+        // A million characters pasted into h1 of the third iteration: reported as a wrong cell, its text clipped.
+        var book = Book(10) with
+        {
+            Overrides = new Dictionary<(int, string), XCell> { [(2, "h1")] = new XText(new string('x', 1_000_000)) },
+        };
+        string path = Save("huge.xlsx", book.Build());
+        foreach (var args in new[] { new[] { "check-sheet", path }, ["check-sheet", path, "--json"] })
+        {
+            var (code, output, err) = Run(args);
+            Assert.Equal((1, ""), (code, err));
+            Assert.Contains(book.Cell(2, "h1"), output, StringComparison.Ordinal);
+            Assert.Contains(new string('x', 64) + "…", output, StringComparison.Ordinal);
+            Assert.True(output.Length < 100_000, $"{output.Length} characters of output");
+        }
+    }
+
+    [Fact]
+    public async Task APipeOrADeviceIsRefusedWithoutReadingIt()
+    {
+        if (!OperatingSystem.IsLinux()) return; // mkfifo and /dev/zero
+        // A named pipe: opening it to read would wait for a writer forever. A link to /dev/zero: reading never ends.
+        string fifo = Path.Combine(_dir, "pipe.xlsx");
+        using (var mk = Process.Start("mkfifo", fifo)) mk.WaitForExit();
+        Assert.True(File.Exists(fifo));
+        string zero = Path.Combine(_dir, "zero.xlsx");
+        File.CreateSymbolicLink(zero, "/dev/zero");
+        foreach (string path in new[] { fifo, zero })
+        {
+            var run = Task.Run(() => Run("check-sheet", path));
+            bool done = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(10))) == run;
+            if (!done && path == fifo)
+            {
+                using var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write); // lets the stuck reader go
+            }
+            Assert.True(done, $"check-sheet {Path.GetFileName(path)} did not return within 10 s");
+            var (code, output, err) = await run;
+            Assert.Equal((2, ""), (code, output));
+            Assert.Contains("not a regular file (a pipe or a device)", err, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void CheckingA200RowSheetTakesUnderOneSecond()
     {
         var book = Book(200);

@@ -127,6 +127,53 @@ public class CheckerFuzzTests
     }
 
     [Fact]
+    public void ARichTextOfManyRunsIsReadInLinearTimeAndCappedAtExcelsCellLimit()
+    {
+        // One shared string of 100,000 rich-text runs "ab": joined by repeated string concatenation this took seconds.
+        var book = new StudentWorkbook
+        {
+            Rows = StudentTables.Correct(NetworkConfig.Classic, 12),
+            LearningRate = 0.5,
+            Eta = new EtaLabel("η", Row: 1, Col: 33),
+            Extra = new Dictionary<(int, int), XCell> { [(1, 40)] = new XText("BIG") },
+        }.Build();
+        string sst = Encoding.UTF8.GetString(Entry(book, "xl/sharedStrings.xml"));
+        var m = System.Text.RegularExpressions.Regex.Match(sst, "<(\\w+:)?t>BIG</(\\w+:)?t>");
+        Assert.True(m.Success, sst);
+        string p = m.Groups[1].Value;
+        var runs = new StringBuilder();
+        for (int k = 0; k < 100_000; k++) runs.Append($"<{p}r><{p}t>ab</{p}t></{p}r>");
+        var bytes = WithEntry(book, "xl/sharedStrings.xml",
+            Encoding.UTF8.GetBytes(sst.Remove(m.Index, m.Length).Insert(m.Index, runs.ToString())), CompressionLevel.NoCompression);
+
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var sheets = SafeWorkbook.Read(bytes);
+        sw.Stop();
+        string text = sheets[0][1, 40].Text!;
+        Assert.Equal(32_767, text.Length); // Excel's limit for one cell; the rest is not kept
+        Assert.StartsWith("abab", text, StringComparison.Ordinal);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"reading took {sw.ElapsedMilliseconds} ms");
+        Assert.True(SheetChecker.Check(bytes).Ok);
+    }
+
+    [Fact]
+    public void SheetsThatShareOneWorksheetPartAreRefused()
+    {
+        // 200 <sheet> entries, one worksheet part: read naively, the same XML would be parsed 200 times.
+        string wb = Encoding.UTF8.GetString(Entry(Valid, "xl/workbook.xml"));
+        var m = System.Text.RegularExpressions.Regex.Match(wb, "<(\\w+:)?sheet [^>]*/>");
+        Assert.True(m.Success, wb);
+        var copies = new StringBuilder(m.Value);
+        for (int k = 2; k <= 200; k++)
+            copies.Append(m.Value.Replace("name=\"Sheet1\"", $"name=\"Copy{k}\"", StringComparison.Ordinal)
+                .Replace("sheetId=\"1\"", $"sheetId=\"{k}\"", StringComparison.Ordinal));
+        Assert.Contains("Copy200", copies.ToString(), StringComparison.Ordinal);
+        var bytes = WithEntry(Valid, "xl/workbook.xml", Encoding.UTF8.GetBytes(wb.Remove(m.Index, m.Length).Insert(m.Index, copies.ToString())));
+        string message = Refusal(bytes);
+        Assert.Contains("the sheets 'Sheet1' and 'Copy2' are the same worksheet", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ADtdIsRefused()
     {
         const string Lol = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">]>"

@@ -196,6 +196,36 @@ public class CheckerTests
         Assert.Equal("=1/(1+EXP(-I18))", f.Formula);
     }
 
+    [Theory]
+    [InlineData(-0.5)] // w + 0.5·∂E/∂w: every step uphill
+    [InlineData(0.0)] // w − 0·∂E/∂w, or =E2: the weights never change
+    public void UpdatesThatDoNotStepDownhillAreFoundWithoutAnEtaLabel(double step)
+    {
+        // η typed into the formulas rather than a labelled cell, so the checker can only read it off the updates.
+        var rows = StudentTables.Simulate(Classic, N, (_, name, _, prev) =>
+            prev is not null && name is ['w', var k] ? prev[name] - step * prev[$"dE/dw{k}"] : null);
+        var book = new StudentWorkbook { Rows = rows, LearningRate = 0.5 };
+        var report = Check(book);
+        Assert.False(report.Ok, report.ToText());
+        Assert.Null(report.LearningRate);
+        // One finding per weight column, from the first update (the second data row) to the last.
+        Assert.Equal(["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8"], report.Findings.Select(f => f.Column));
+        foreach (var f in report.Findings)
+        {
+            Assert.Equal((book.Cell(1, f.Column), N - 1, book.Cell(N - 1, f.Column)), (f.Cell, f.Count, f.LastCell));
+            Assert.Equal(rows[1][f.Column], f.Found);
+            Assert.Equal($"={book.Cell(0, f.Column)}-η*{book.Cell(0, "dE/dw" + f.Column[1])}", f.Formula);
+        }
+        Assert.Contains(step == 0 ? "does not change" : "uphill", report.ToText(), StringComparison.Ordinal);
+
+        // The same sheet with the right update, η = 0.5 in the formulas: correct, and η read off the updates.
+        var right = StudentTables.Simulate(Classic, N, (_, name, _, prev) =>
+            prev is not null && name is ['w', var k] ? prev[name] - 0.5 * prev[$"dE/dw{k}"] : null);
+        report = Check(book with { Rows = right });
+        Assert.True(report.Ok, report.ToText());
+        Assert.Equal(0.5, report.LearningRate);
+    }
+
     [Fact]
     public void SeveralMistakesAreOrderedByRowThenColumn()
     {

@@ -19,11 +19,12 @@ public static class FindingKind
 /// <summary>
 /// One wrong cell, or a run of wrong cells in one column (<see cref="Count"/> cells from <see cref="Cell"/> to
 /// <see cref="LastCell"/>). Found and expected are those of the first cell; expected is computed from that row's
-/// own values as found in the sheet.
+/// own values as found in the sheet. <see cref="Why"/> says what is wrong where no expected value can be given
+/// (an update that goes uphill when no η > 0 is known).
 /// </summary>
 public sealed record Finding(
     string Cell, int Row, string Column, string Header, double? Found, string? FoundText, double? Expected,
-    string? Formula, string Kind, int Count, string LastCell);
+    string? Formula, string Kind, int Count, string LastCell, string? Why = null);
 
 /// <summary>The checker's verdict on one sheet.</summary>
 public sealed class CheckReport
@@ -49,6 +50,12 @@ public sealed class CheckReport
     public int WrongCells => Findings.Sum(f => f.Count);
 
     private static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Longest text from the sheet a report quotes: a cell may hold 32,767 characters, or a hostile file far more.</summary>
+    public const int MaxQuotedChars = 64;
+
+    /// <summary>A text from the sheet as the report quotes it: cut to <see cref="MaxQuotedChars"/> characters and "…".</summary>
+    public static string Clip(string s) => s.Length <= MaxQuotedChars ? s : s[..MaxQuotedChars] + "…";
 
     public string ToText()
     {
@@ -76,7 +83,8 @@ public sealed class CheckReport
                 _ => "wrong cell",
             };
             sb.AppendLine($"  {f.Cell,-7} {f.Column,-7} {what}");
-            sb.AppendLine($"          found {found}, expected {expected}" + (f.Formula is null ? "" : $"; it should hold {f.Formula}"));
+            string because = f.Why is null ? $"expected {expected}" : f.Why;
+            sb.AppendLine($"          found {found}, {because}" + (f.Formula is null ? "" : $"; it should hold {f.Formula}"));
         }
         return sb.ToString();
     }
@@ -112,6 +120,7 @@ public sealed class CheckReport
                 w.WriteString("kind", f.Kind);
                 w.WriteNumber("count", f.Count);
                 w.WriteString("lastCell", f.LastCell);
+                if (f.Why is not null) w.WriteString("why", f.Why);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Compression;
+using System.Text;
 using System.Xml;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
@@ -37,24 +38,48 @@ public static class SafeWorkbook
 {
     private static readonly byte[] OleSignature = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
+    /// <summary>Excel's limit for the text of one cell; a longer text (only a crafted file has one) is cut there.</summary>
+    public const int MaxCellChars = 32_767;
+
     public static IReadOnlyList<SheetGrid> Read(string path, WorkbookLimits? limits = null)
     {
         limits ??= WorkbookLimits.Default;
         byte[] bytes;
         try
         {
-            var info = new FileInfo(path);
-            if (Directory.Exists(path)) throw new SheetCheckException("a directory, not an .xlsx file");
-            if (!info.Exists) throw new SheetCheckException("no such file");
-            if (info.Length > limits.MaxFileBytes)
-                throw new SheetCheckException($"the file is {Mb(info.Length)}, more than the {Mb(limits.MaxFileBytes)} a course sheet needs");
-            bytes = File.ReadAllBytes(path);
+            // A link is judged by what it points at.
+            FileSystemInfo target = new FileInfo(path);
+            if (target.LinkTarget is not null) target = target.ResolveLinkTarget(returnFinalTarget: true) ?? target;
+            if (Directory.Exists(target.FullName)) throw new SheetCheckException("a directory, not an .xlsx file");
+            if (target is not FileInfo file || !file.Exists) throw new SheetCheckException("no such file");
+            // .NET cannot ask for the file type, but pipes, devices and sockets report size 0, as does an empty file.
+            // Opening a pipe would wait for a writer forever and a device may never end: neither is ever opened.
+            if (file.Length == 0)
+                throw new SheetCheckException("the file is empty, or not a regular file (a pipe or a device): there is no workbook to check");
+            if (file.Length > limits.MaxFileBytes)
+                throw new SheetCheckException($"the file is {Mb(file.Length)}, more than the {Mb(limits.MaxFileBytes)} a course sheet needs");
+            bytes = ReadAtMost(file.FullName, limits.MaxFileBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new SheetCheckException($"cannot read the file: {e.Message}");
         }
         return Read(bytes, limits);
+    }
+
+    /// <summary>The file's bytes, reading no more than one byte past <paramref name="max"/>: it may grow while we read.</summary>
+    private static byte[] ReadAtMost(string path, long max)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        using var ms = new MemoryStream();
+        var buffer = new byte[1 << 16];
+        int n;
+        while ((n = fs.Read(buffer, 0, (int)Math.Min(buffer.Length, max + 1 - ms.Length))) > 0)
+        {
+            ms.Write(buffer, 0, n);
+            if (ms.Length > max) throw new SheetCheckException($"the file is more than the {Mb(max)} a course sheet needs");
+        }
+        return ms.ToArray();
     }
 
     public static IReadOnlyList<SheetGrid> Read(byte[] bytes, WorkbookLimits? limits = null)
@@ -224,11 +249,17 @@ public static class SafeWorkbook
         var strings = wbPart.SharedStringTablePart is { } sst ? SharedStrings(sst, xml) : [];
         var grids = new List<SheetGrid>();
         int cells = 0;
+        // Each worksheet part is read once: a crafted workbook.xml may list one part hundreds of times.
+        var read = new Dictionary<Uri, string>();
         foreach (var sheet in sheets)
         {
             string? id = sheet.Id?.Value;
             if (id is null || !wbPart.TryGetPartById(id, out var part) || part is not WorksheetPart ws) continue; // chart sheets, broken ids
             var grid = new SheetGrid(sheet.Name?.Value ?? id);
+            if (!read.TryAdd(ws.Uri, grid.Name))
+                throw new SheetCheckException(
+                    $"the sheets '{CheckReport.Clip(read[ws.Uri])}' and '{CheckReport.Clip(grid.Name)}' are the same worksheet ({ws.Uri}); "
+                    + "Excel and LibreOffice never save a workbook like that. Copy the table into a new workbook, save it and check again");
             using (var partStream = ws.GetStream(FileMode.Open, FileAccess.Read))
             using (var x = XmlReader.Create(partStream, xml))
                 ReadSheetData(x, grid, strings, limits, ref cells);
@@ -256,18 +287,19 @@ public static class SafeWorkbook
                 string? type = x.GetAttribute("t");
                 if (x.IsEmptyElement) continue; // formatting only
                 bool formula = false;
-                string? value = null, inline = null;
+                string? value = null;
+                StringBuilder? inline = null;
                 int depth = x.Depth;
                 while (x.Read() && !(x.NodeType == XmlNodeType.EndElement && x.Depth == depth))
                 {
                     if (x.NodeType != XmlNodeType.Element) continue;
                     if (x.LocalName == "f") formula = true;
                     else if (x.LocalName == "v") value = Text(x);
-                    else if (x.LocalName == "t") inline = (inline ?? "") + Text(x);
+                    else if (x.LocalName == "t") AppendText(x, inline ??= new StringBuilder());
                 }
                 if (row < 1 || row > A1.MaxRows || col < 1 || col > A1.MaxColumns) continue;
                 if (++cells > limits.MaxCells) throw new SheetCheckException($"the workbook has more than {limits.MaxCells} cells");
-                grid.Set(row, col, ToSheetCell(type, value, inline, formula, strings));
+                grid.Set(row, col, ToSheetCell(type, value, inline?.ToString(), formula, strings));
             }
         }
     }
@@ -275,15 +307,28 @@ public static class SafeWorkbook
     /// <summary>The text content of the current element; leaves the reader on its end element.</summary>
     private static string Text(XmlReader x)
     {
-        if (x.IsEmptyElement) return "";
+        var sb = new StringBuilder();
+        AppendText(x, sb);
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Appends the text content of the current element, up to <see cref="MaxCellChars"/> in all; leaves the reader on
+    /// its end element. A StringBuilder, since a rich text may come in 100,000 runs: joining strings would be quadratic.
+    /// </summary>
+    private static void AppendText(XmlReader x, StringBuilder sb)
+    {
+        if (x.IsEmptyElement) return;
         int depth = x.Depth;
-        string text = "";
         while (x.Read() && !(x.NodeType == XmlNodeType.EndElement && x.Depth == depth))
         {
-            if (x.NodeType is XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.SignificantWhitespace or XmlNodeType.Whitespace)
-                text += x.Value;
+            if (x.NodeType is XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.SignificantWhitespace or XmlNodeType.Whitespace
+                && sb.Length < MaxCellChars)
+            {
+                string v = x.Value;
+                sb.Append(v, 0, Math.Min(v.Length, MaxCellChars - sb.Length));
+            }
         }
-        return text;
     }
 
     /// <summary>Shared strings in order; rich text keeps its words in runs, phonetic hints (rPh) are not text.</summary>
@@ -292,20 +337,20 @@ public static class SafeWorkbook
         var list = new List<string>();
         using var stream = part.GetStream(FileMode.Open, FileAccess.Read);
         using var x = XmlReader.Create(stream, xml);
-        string? current = null;
+        StringBuilder? current = null;
         int phonetic = -1;
         while (x.Read())
         {
             if (x.NodeType == XmlNodeType.EndElement)
             {
-                if (x.LocalName == "si") { list.Add(current ?? ""); current = null; }
+                if (x.LocalName == "si") { list.Add(current?.ToString() ?? ""); current = null; }
                 else if (x.LocalName == "rPh" && x.Depth == phonetic) phonetic = -1;
                 continue;
             }
             if (x.NodeType != XmlNodeType.Element) continue;
-            if (x.LocalName == "si") { current = ""; if (x.IsEmptyElement) { list.Add(""); current = null; } }
+            if (x.LocalName == "si") { current = new StringBuilder(); if (x.IsEmptyElement) { list.Add(""); current = null; } }
             else if (x.LocalName == "rPh" && !x.IsEmptyElement) phonetic = x.Depth;
-            else if (x.LocalName == "t" && phonetic < 0 && current is not null) current += Text(x);
+            else if (x.LocalName == "t" && phonetic < 0 && current is not null) AppendText(x, current);
         }
         return list;
     }

@@ -56,21 +56,23 @@ public static class SheetChecker
         var etaCell = LabelledCell.Find(sheets, sheet, LabelledCell.IsLearningRateLabel);
         if (etaCell is not null && !(etaCell.Value > 0))
         {
-            notes.Add($"cell {etaCell.Describe(sheet)} labelled '{etaCell.Label}' holds {F(etaCell.Value)}, not a learning rate > 0; ignored");
+            notes.Add($"cell {etaCell.Describe(sheet)} labelled '{CheckReport.Clip(etaCell.Label)}' holds {F(etaCell.Value)}, not a learning rate > 0; ignored");
             etaCell = null;
         }
         RefuseUncalculated(layout, constants.Values.Append(etaCell));
 
         int n0 = layout.DataRows.Count;
         var probe = new TableModel(layout, constants, null, "η");
-        var (inferred, agreeing, pairs) = InferLearningRate(probe, n0);
+        var (estimate, agreeing, pairs) = InferLearningRate(probe, n0);
+        // A learning rate steps downhill: an estimate ≤ 0 means the updates go uphill (w + η·g) or stand still (w − 0·g).
+        double? inferred = estimate > 0 ? estimate : null;
         double? eta;
         string etaRef, source;
         bool disagrees = etaCell is not null && inferred is double y && agreeing * 2 > pairs && Math.Abs(y - etaCell.Value) > 1e-6 * etaCell.Value;
         if (disagrees && !ReferenceEquals(etaCell!.Sheet, sheet))
         {
             // A label on another sheet may well belong to something else (a comparison of rates): the updates decide.
-            notes.Add($"cell {etaCell.Describe(sheet)} labelled '{etaCell.Label}' says η = {F(etaCell.Value)}, "
+            notes.Add($"cell {etaCell.Describe(sheet)} labelled '{CheckReport.Clip(etaCell.Label)}' says η = {F(etaCell.Value)}, "
                 + $"but the updates use η = {F(inferred!.Value)}; checked with the latter");
             etaCell = null;
         }
@@ -85,9 +87,9 @@ public static class SheetChecker
         {
             eta = inferred;
             etaRef = inferred is double x ? F(x) : "η";
-            source = inferred is null
-                ? (n0 < 2 ? "one row: no update to check" : "no usable labelled cell, and the updates do not reveal it; updates not checked")
-                : "inferred from the weight updates";
+            source = inferred is not null ? "inferred from the weight updates"
+                : n0 < 2 ? "one row: no update to check"
+                : "no usable labelled cell, and no η > 0 fits the weight updates: they do not step downhill";
             if (inferred is not null && agreeing < pairs)
                 notes.Add($"η = {F(inferred.Value)} fits {agreeing} of {pairs} updates");
         }
@@ -95,8 +97,13 @@ public static class SheetChecker
         var model = new TableModel(layout, constants, eta, etaRef);
         var columns = layout.Columns.Where(kv => HeaderNames.Canonical.Contains(kv.Key)).OrderBy(kv => kv.Value).ToList();
         var findings = new List<(Finding F, int Col)>();
+        // Without any η > 0 the updates cannot be recomputed, but they can still be seen not to step downhill.
+        bool uphill = eta is null && n0 >= 2;
         foreach (var (name, col) in columns)
-            findings.AddRange(CheckColumn(model, name, col).Select(f => (f, col)));
+        {
+            var found = uphill && name is ['w', _] ? CheckDirection(model, name, col) : CheckColumn(model, name, col);
+            findings.AddRange(found.Select(f => (f, col)));
+        }
 
         return new CheckReport
         {
@@ -120,12 +127,12 @@ public static class SheetChecker
         {
             var sheet = sheets.FirstOrDefault(s => s.Name == sheetName)
                 ?? sheets.FirstOrDefault(s => string.Equals(s.Name, sheetName, StringComparison.OrdinalIgnoreCase))
-                ?? throw new SheetCheckException($"no sheet named '{sheetName}' (the sheets are: {string.Join(", ", sheets.Select(s => $"'{s.Name}'"))})");
+                ?? throw new SheetCheckException($"no sheet named '{sheetName}' (the sheets are: {string.Join(", ", sheets.Select(s => $"'{CheckReport.Clip(s.Name)}'"))})");
             return TableLayout.Find(sheet) ?? throw new SheetCheckException($"no iteration table in sheet '{sheet.Name}': {Hint}");
         }
         var found = sheets.Select(TableLayout.Find).OfType<TableLayout>().ToList();
         if (found.Count == 0)
-            throw new SheetCheckException($"no iteration table in any sheet ({string.Join(", ", sheets.Select(s => $"'{s.Name}'"))}): {Hint}");
+            throw new SheetCheckException($"no iteration table in any sheet ({string.Join(", ", sheets.Select(s => $"'{CheckReport.Clip(s.Name)}'"))}): {Hint}");
         return found.OrderByDescending(l => l.Columns.Count).ThenByDescending(l => l.DataRows.Count).First();
     }
 
@@ -167,16 +174,44 @@ public static class SheetChecker
             if (pair.Count == 0) continue;
             double largest = pair.Max(p => p.G);
             var candidates = pair.Where(p => p.G >= 0.01 * largest && double.IsFinite(p.Eta)).Select(p => p.Eta).Order().ToList();
-            if (candidates.Count > 0 && candidates[candidates.Count / 2] is var eta && eta > 0) etas.Add(eta);
+            // Signed: an update that goes uphill gives a negative estimate, one that changes nothing gives 0.
+            if (candidates.Count > 0) etas.Add(candidates[candidates.Count / 2]);
         }
         if (etas.Count == 0) return (null, 0, 0);
         etas.Sort();
         double median = etas[etas.Count / 2];
         // 0.5 rather than 0.49999999999999994: round to 12 digits when that changes nothing the tolerance can see.
         double round = double.Parse(median.ToString("G12", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
-        if (Math.Abs(round - median) <= 1e-12 * median) median = round;
-        int agreeing = etas.Count(e => Math.Abs(e - median) <= 1e-6 * median);
+        if (Math.Abs(round - median) <= 1e-12 * Math.Abs(median)) median = round;
+        int agreeing = etas.Count(e => Math.Abs(e - median) <= 1e-6 * Math.Abs(median));
         return (median, agreeing, rows - 1);
+    }
+
+    /// <summary>
+    /// A weight column when no η > 0 fits the updates: each update should move the weight against its gradient,
+    /// w(next) = w − η·g with η > 0, so (w − w(next))/g must be positive. Flags updates that go uphill or stand still.
+    /// </summary>
+    private static IEnumerable<Finding> CheckDirection(TableModel m, string name, int col)
+    {
+        var layout = m.Layout;
+        var verdicts = new List<(int I, bool Wrong, double? Expected)>();
+        if (layout.Sheet[layout.DataRows[0], col].Number is null) verdicts.Add((0, true, null)); // no initial weight
+        for (int i = 1; i < layout.DataRows.Count; i++)
+        {
+            double? next = layout.Sheet[layout.DataRows[i], col].Number;
+            bool wrong = next is null
+                || (m.Value(name, i - 1) is double w && m.Value("dE/dw" + name[1], i - 1) is double g
+                    && (g == 0 ? !Close(next.Value, w) : !((w - next.Value) / g > 0)));
+            verdicts.Add((i, wrong, null));
+        }
+        return Runs(m, name, col, verdicts, i =>
+        {
+            double? next = layout.Sheet[layout.DataRows[i], col].Number;
+            if (i == 0 || next is not double n || m.Value(name, i - 1) is not double w) return null;
+            return Close(n, w)
+                ? "the update does not change the weight; it should step downhill, w − η·∂E/∂w with η > 0"
+                : "the update steps uphill (w + η·∂E/∂w?); it should be w − η·∂E/∂w with η > 0";
+        });
     }
 
     private static IEnumerable<Finding> CheckColumn(TableModel m, string name, int col)
@@ -197,6 +232,12 @@ public static class SheetChecker
                 verdicts.Add((i, true, expected)); // text, an error value such as #DIV/0!, or empty
             }
         }
+        return Runs(m, name, col, verdicts, _ => null);
+    }
+
+    private static IEnumerable<Finding> Runs(TableModel m, string name, int col, List<(int I, bool Wrong, double? Expected)> verdicts, Func<int, string?> why)
+    {
+        var layout = m.Layout;
         // Runs of consecutive wrong verdicts: the whole column, a stretch from some row on, or a single cell.
         for (int a = 0; a < verdicts.Count; a++)
         {
@@ -211,8 +252,8 @@ public static class SheetChecker
             int row = layout.DataRows[i];
             var cell = layout.Sheet[row, col];
             yield return new Finding(
-                A1.Address(row, col), row, name, layout.Headers[name], cell.Number, cell.Text, expected,
-                m.Formula(name, i), kind, count, A1.Address(layout.DataRows[verdicts[b].I], col));
+                A1.Address(row, col), row, name, CheckReport.Clip(layout.Headers[name]), cell.Number, cell.Text is string t ? CheckReport.Clip(t) : null, expected,
+                m.Formula(name, i), kind, count, A1.Address(layout.DataRows[verdicts[b].I], col), why(i));
             a = b;
         }
     }
