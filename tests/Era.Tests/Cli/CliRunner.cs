@@ -1,19 +1,13 @@
-using System.CommandLine;
-using Era.Cli;
-using Era.Cli.Commands;
-
 namespace Era.Tests.Cli;
 
-/// <summary>Runs `./era ...` in-process, the way Program.cs does, capturing stdout and stderr.</summary>
+/// <summary>Runs `./era ...` in-process through the same root as Program.cs, capturing stdout and stderr.</summary>
 internal static class CliRunner
 {
-    public static (int Exit, string Out, string Err) Run(params string[] args)
+    public static (int Code, string Out, string Err) Run(params string[] args)
     {
-        var root = new RootCommand("era");
-        foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int exit = Era.Cli.Cli.Invoke(root, args, stdout, stderr);
-        return (exit, stdout.ToString(), stderr.ToString());
+        int code = Era.Cli.Cli.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
     }
 }

@@ -25,13 +25,7 @@ public sealed class TrainCommandTests : IDisposable
     private string Weights => Path.Combine(_dir, "net.safetensors");
     private string History => Path.Combine(_dir, "history.json");
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Era.Cli.Cli.Run(["train", .. args], stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => Era.Tests.Cli.CliRunner.Run(["train", .. args]);
 
     private static double Value(string line, string key)
     {

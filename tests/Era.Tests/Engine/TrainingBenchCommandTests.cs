@@ -10,13 +10,7 @@ public sealed class TrainingBenchCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Era.Cli.Cli.Run(["bench", .. args], stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => Era.Tests.Cli.CliRunner.Run(["bench", .. args]);
 
     [Theory]
     [InlineData("--model", "resnet", "unknown model 'resnet'")]

@@ -1,9 +1,7 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Era.Backprop;
 using Era.Cli;
-using Era.Cli.Commands;
 using Era.Excel.Checking;
 
 namespace Era.Tests.Excel.Checking;
@@ -15,14 +13,7 @@ public sealed class CheckerCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand();
-        foreach (var c in CommandCatalog.All()) root.Subcommands.Add(c);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        int code = Era.Cli.Cli.Invoke(root, args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => Era.Tests.Cli.CliRunner.Run(args);
 
     private string Save(string name, byte[] bytes)
     {

@@ -1,8 +1,6 @@
-using System.CommandLine;
 using DocumentFormat.OpenXml.Packaging;
 using Era.Backprop;
 using Era.Cli;
-using Era.Cli.Commands;
 using Era.Excel.Writing;
 using EraCli = Era.Cli.Cli;
 
@@ -17,15 +15,7 @@ public sealed class WriterCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand();
-        foreach (var c in CommandCatalog.All()) root.Subcommands.Add(c);
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = EraCli.Invoke(root, ["excel", .. args], stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => Era.Tests.Cli.CliRunner.Run(["excel", .. args]);
 
     [Fact]
     public void WritesTheWorkbookAndNothingElse()
