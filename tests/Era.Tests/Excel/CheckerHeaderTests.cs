@@ -1,3 +1,4 @@
+using Era.Excel;
 using Era.Excel.Checking;
 
 namespace Era.Tests.Excel.Checking;

@@ -86,7 +86,7 @@ internal sealed class XlsxBuilder
 
     public static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
-    public static string A1(int row, int col) => Era.Excel.Checking.A1.Address(row, col);
+    public static string A1(int row, int col) => Era.Excel.A1.Address(row, col);
 }
 
 /// <summary>Where a student put η: label text, and the number to the right of it or below it, on the table's sheet or another.</summary>
@@ -134,7 +134,7 @@ internal sealed record StudentWorkbook
             s[(e.Row, e.Col)] = new XText(e.Text);
             var (r, c) = e.Below ? (e.Row + 1, e.Col) : (e.Row, e.Col + 1);
             s[(r, c)] = new XNumber(LearningRate);
-            etaRef = (e.OnSheet is string other ? $"'{other}'!" : "") + $"${Era.Excel.Checking.A1.Column(c)}${r}";
+            etaRef = (e.OnSheet is string other ? $"'{other}'!" : "") + $"${Era.Excel.A1.Column(c)}${r}";
         }
         foreach (var name in Columns) sheet[(HeaderRow, ColumnOf(name))] = new XText(Header(name));
         for (int i = 0; i < Rows.Count; i++)

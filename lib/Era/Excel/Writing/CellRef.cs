@@ -8,14 +8,9 @@ public static class CellRef
 
     public static string Column(int index) => index >= 0 && index < Names.Length ? Names[index] : Name(index);
 
-    private static string Name(int index)
-    {
-        if (index < 0) throw new ArgumentOutOfRangeException(nameof(index), index, "columns are numbered from 0");
-        string name = "";
-        for (int n = index + 1; n > 0; n = (n - 1) / 26)
-            name = (char)('A' + (n - 1) % 26) + name;
-        return name;
-    }
+    private static string Name(int index) => index >= 0
+        ? A1.Column(index + 1)
+        : throw new ArgumentOutOfRangeException(nameof(index), index, "columns are numbered from 0");
 
     /// <summary>"C7" for (2, 7).</summary>
     public static string Of(int column, int row) => Column(column) + row.ToString(System.Globalization.CultureInfo.InvariantCulture);
