@@ -14,5 +14,6 @@ internal static class CommandCatalog
         yield return PlotCommand.Create();
         yield return BenchCommand.Create();
         yield return TrainCommand.Create();
+        yield return NotebooksCommand.Create();
     }
 }

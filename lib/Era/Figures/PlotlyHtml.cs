@@ -10,18 +10,23 @@ public static class PlotlyHtml
     /// A <c>div</c> and a <c>script</c> that draw the figure, for a notebook cell's HTML output. It loads the pinned
     /// plotly.js from the CDN the way notebook front ends expect: through require.js where the page has it (classic
     /// Jupyter), with a script tag otherwise (JupyterLab, VS Code); a plotly.js of the same version already on the
-    /// page is reused, and several figures on one page load it once.
+    /// page is reused, and several figures on one page load it once. With <paramref name="fallbackPng"/> the div
+    /// first shows that picture of the figure and plotly.js draws over it once loaded: offline, or where scripts do
+    /// not run, the reader still sees the figure.
     /// </summary>
-    public static string Fragment(Figure figure, string? divId = null)
+    public static string Fragment(Figure figure, string? divId = null, byte[]? fallbackPng = null)
     {
         ArgumentNullException.ThrowIfNull(figure);
         divId ??= "era-plot-" + Guid.NewGuid().ToString("N")[..12];
         string id = JsString(divId);
         var html = new StringBuilder();
-        html.Append($"<div id=\"{WebUtility.HtmlEncode(divId)}\"{SizeStyle(figure)}></div>\n");
+        html.Append($"<div id=\"{WebUtility.HtmlEncode(divId)}\"{SizeStyle(figure)}>");
+        if (fallbackPng is not null)
+            html.Append($"<img src=\"data:image/png;base64,{Convert.ToBase64String(fallbackPng)}\" alt=\"{WebUtility.HtmlEncode(figure.Layout.Title?.Text ?? "figure")}\" style=\"max-width:100%\">");
+        html.Append("</div>\n");
         html.Append("<script type=\"text/javascript\">\n(function () {\n");
         html.Append($"  var figure = {figure.ToJson()};\n");
-        html.Append($"  var draw = function (Plotly) {{ Plotly.newPlot({id}, figure.data, figure.layout, figure.config || {{}}); }};\n");
+        html.Append($"  var draw = function (Plotly) {{ var div = document.getElementById({id}); div.innerHTML = ''; Plotly.newPlot(div, figure.data, figure.layout, figure.config || {{}}); }};\n");
         html.Append($"  var version = {JsString(PlotlyJs.Version)};\n");
         html.Append("  if (window.Plotly && window.Plotly.version === version) { draw(window.Plotly); return; }\n");
         html.Append("  if (typeof window.requirejs === 'function' && typeof window.requirejs.config === 'function') {\n");

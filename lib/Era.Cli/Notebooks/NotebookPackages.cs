@@ -1,0 +1,79 @@
+using System.Diagnostics;
+
+namespace Era.Cli.Notebooks;
+
+/// <summary>
+/// Builds what the notebooks load. Their first cell is <c>#r "nuget: Era.Notebooks, 1.0.0-local"</c>, the kernel's
+/// own way to load a library with its dependencies and kernel extension; this packs <c>lib/Era</c> and
+/// <c>lib/Era.Notebooks</c> into a local NuGet feed (<see cref="FeedDirectory"/>) and registers that feed as the
+/// user's NuGet source <see cref="SourceName"/> (the kernel's <c>#i</c> takes only absolute paths, which would tie
+/// the committed notebooks to one machine). The version never changes, so the copy NuGet extracted last time is
+/// removed from the global packages folder: the next kernel loads the library just built.
+/// </summary>
+public static class NotebookPackages
+{
+    public const string Version = "1.0.0-local";
+    public const string SourceName = "era-course";
+    public static readonly string[] PackageIds = ["Era", "Era.Notebooks"];
+
+    /// <summary>~/.nuget/era-course, or $ERA_NUGET_FEED.</summary>
+    public static string FeedDirectory =>
+        Environment.GetEnvironmentVariable("ERA_NUGET_FEED") is { Length: > 0 } feed ? Path.GetFullPath(feed)
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", SourceName);
+
+    /// <summary>Packs, clears the stale extracted copies and registers the feed; each step is reported to <paramref name="log"/>.</summary>
+    public static void Pack(string repositoryRoot, TextWriter log)
+    {
+        string feed = FeedDirectory;
+        Directory.CreateDirectory(feed);
+        foreach (var project in new[] { "lib/Era/Era.csproj", "lib/Era.Notebooks/Era.Notebooks.csproj" })
+        {
+            log.WriteLine($"packing {project} {Version} into {feed}");
+            Dotnet(repositoryRoot, "pack", project, "-c", "Release", "-o", feed, $"-p:PackageVersion={Version}", "--nologo", "-v", "quiet");
+        }
+        string packages = GlobalPackagesFolder(repositoryRoot);
+        foreach (var id in PackageIds)
+        {
+            string extracted = Path.Combine(packages, id.ToLowerInvariant(), Version);
+            if (Directory.Exists(extracted)) Directory.Delete(extracted, recursive: true);
+        }
+        // update fails when the source does not exist yet: then add it.
+        if (TryDotnet(repositoryRoot, out _, "nuget", "update", "source", SourceName, "--source", feed))
+            log.WriteLine($"NuGet source '{SourceName}' → {feed}");
+        else
+        {
+            Dotnet(repositoryRoot, "nuget", "add", "source", feed, "--name", SourceName);
+            log.WriteLine($"registered NuGet source '{SourceName}' → {feed} (user NuGet.Config)");
+        }
+    }
+
+    private static string GlobalPackagesFolder(string cwd)
+    {
+        Dotnet(cwd, out string output, "nuget", "locals", "global-packages", "--list");
+        // "global-packages: /root/.nuget/packages/"
+        int colon = output.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? throw new InvalidOperationException($"unexpected answer from dotnet nuget locals: {output.Trim()}")
+            : output[(colon + 1)..].Trim();
+    }
+
+    private static void Dotnet(string cwd, params string[] args) => Dotnet(cwd, out _, args);
+
+    private static void Dotnet(string cwd, out string output, params string[] args)
+    {
+        if (!TryDotnet(cwd, out output, args))
+            throw new InvalidOperationException($"dotnet {string.Join(' ', args)} failed:\n{output.Trim()}");
+    }
+
+    private static bool TryDotnet(string cwd, out string output, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
+        var stderr = p.StandardError.ReadToEndAsync();
+        output = p.StandardOutput.ReadToEnd() + stderr.Result;
+        p.WaitForExit();
+        return p.ExitCode == 0;
+    }
+}

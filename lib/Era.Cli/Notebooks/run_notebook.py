@@ -1,0 +1,106 @@
+"""Executes one .NET Interactive notebook on the real kernel, the pinned dotnet-interactive tool, through Jupyter's
+own client library (nbclient). Called by Era.Notebooks.NotebookRunner (`./era notebooks run`), not by hand:
+
+    /usr/bin/python3 run_notebook.py IN OUT RESULT --cwd DIR --timeout SECONDS --kernel-log FILE
+
+Writes the executed notebook to OUT and {"ok": true} to RESULT; on a failing or timed-out cell writes nothing to
+OUT and {"ok": false, "cell": N (1-based), "message": "..."} to RESULT. Exit code 0 either way; 2 on a setup error.
+"""
+import argparse, json, os, subprocess, sys, tempfile
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+KERNEL_NAME = ".net-csharp"
+# The kernel's Jupyter adapter puts a script that loads its JavaScript API (require.js from a CDN, then the kernel's
+# local HTTP port) into the first cell's outputs. It means nothing once the kernel has exited: dropped.
+BOOTSTRAP_MARKER = "dotnet-interactive-this-cell"
+
+
+class DotnetInteractiveClient(NotebookClient):
+    """nbclient, plus one fix for the kernel (Microsoft.dotnet-interactive 1.0.712001): `display(x).Update(y)` is
+    sent as update_display_data under an id that is not the one its display_data carried. An update with an id
+    never seen is bound to the latest display of the same mime types that no other id has claimed yet."""
+
+    def _update_display_id(self, display_id, msg):
+        # nbclient calls this for every message that carries a display id; only a true update is rebound.
+        if msg["header"]["msg_type"] == "update_display_data" and display_id not in self._display_id_map:
+            keys = set(msg["content"].get("data", {}))
+            claimed = getattr(self, "_claimed", set())
+            candidates = []
+            for original, cells in self._display_id_map.items():
+                if original in claimed:
+                    continue
+                for cell_idx, indices in cells.items():
+                    outputs = self.nb.cells[cell_idx].outputs
+                    for i in indices:
+                        if i < len(outputs) and set(outputs[i].get("data", {})) == keys:
+                            candidates.append(((cell_idx, i), original))
+            if candidates:
+                _, original = max(candidates)
+                claimed.add(original)
+                self._claimed = claimed
+                self._display_id_map[display_id] = self._display_id_map[original]
+        super()._update_display_id(display_id, msg)
+
+
+def write_kernelspec(root):
+    spec = os.path.join(root, "kernels", KERNEL_NAME)
+    os.makedirs(spec)
+    with open(os.path.join(spec, "kernel.json"), "w") as f:
+        json.dump({
+            # Always --http-local-only: without it the kernel's HTTP API listens on every interface.
+            "argv": ["dotnet", "tool", "run", "dotnet-interactive", "--", "jupyter", "--http-local-only",
+                     "--default-kernel", "csharp", "{connection_file}"],
+            "display_name": ".NET (C#)", "language": "C#",
+        }, f)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("input"); p.add_argument("output"); p.add_argument("result")
+    p.add_argument("--cwd", required=True); p.add_argument("--timeout", type=int, required=True)
+    p.add_argument("--kernel-log", required=True)
+    a = p.parse_args()
+
+    def result(**r):
+        with open(a.result, "w") as f:
+            json.dump(r, f)
+
+    nb = nbformat.read(a.input, as_version=4)
+    with tempfile.TemporaryDirectory(prefix="era-kernelspec-") as specs, open(a.kernel_log, "w") as log:
+        write_kernelspec(specs)
+        os.environ["JUPYTER_PATH"] = specs
+        client = DotnetInteractiveClient(
+            nb, timeout=a.timeout, kernel_name=KERNEL_NAME, resources={"metadata": {"path": a.cwd}},
+            allow_errors=False, interrupt_on_timeout=True, record_timing=False, startup_timeout=180)
+        code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+        with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=log):
+            for i, cell in enumerate(nb.cells):
+                try:
+                    client.execute_cell(cell, i)
+                except CellTimeoutError:
+                    return result(ok=False, cell=i + 1, message=f"timed out after {a.timeout} s (stopped)")
+                except DeadKernelError as e:
+                    return result(ok=False, cell=i + 1, message=f"the kernel died: {e}")
+                except CellExecutionError as e:
+                    evalue = " ".join(str(e.evalue).split())
+                    return result(ok=False, cell=i + 1, message=f"{e.ename}: {evalue}" if e.ename else evalue)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs
+                            if BOOTSTRAP_MARKER not in str(o.get("data", {}).get("text/html", ""))]
+            for o in cell.outputs:
+                o.pop("transient", None)
+    nbformat.validate(nb)
+    nbformat.write(nb, a.output)
+    result(ok=True, cells=len(nb.cells), code_cells=len(code_cells))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # a setup error: the caller reports this line
+        print(f"{type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(2)
