@@ -1,4 +1,5 @@
 using Era.Engine;
+using Era.Excel.Checking;
 using Era.Figures;
 using Era.Symbolic;
 using Microsoft.DotNet.Interactive.Formatting;
@@ -13,6 +14,7 @@ namespace Era.Notebooks;
 /// it shows offline too) and <c>image/png</c> in the same display, for GitHub and nbviewer, which strip scripts.</item>
 /// <item><see cref="Derivation"/> and <see cref="MathBlock"/>: <c>text/markdown</c> with <c>$$…$$</c>, rendered by
 /// KaTeX/MathJax in every notebook front end.</item>
+/// <item><see cref="CheckReport"/>: the checker's verdict as `era check-sheet` prints it.</item>
 /// <item><see cref="ModelSummary"/>: <c>text/html</c> table with the receptive field, plus <c>text/plain</c>.</item>
 /// </list>
 /// </summary>
@@ -36,6 +38,9 @@ public static class CourseFormatters
         Formatter.Register<MathBlock>((m, writer) => writer.Write(m.ToMarkdown()), "text/markdown");
         Formatter.Register<MathBlock>((m, writer) => writer.Write(m.Latex), PlainTextFormatter.MimeType);
         Formatter.SetPreferredMimeTypesFor(typeof(MathBlock), "text/markdown", PlainTextFormatter.MimeType);
+
+        Formatter.Register<CheckReport>((r, writer) => writer.Write(r.ToText()), PlainTextFormatter.MimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(CheckReport), PlainTextFormatter.MimeType);
 
         Formatter.Register<ModelSummary>((s, writer) => writer.Write(SummaryHtml.Table(s)), HtmlFormatter.MimeType);
         Formatter.Register<ModelSummary>((s, writer) => writer.Write(s.ToText()), PlainTextFormatter.MimeType);

@@ -15,7 +15,7 @@ public sealed class LiveDisplay
 {
     private readonly DisplayedValue? _shown;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private TimeSpan _lastDraw = TimeSpan.MinValue;
+    private TimeSpan? _lastDraw;
 
     private LiveDisplay(DisplayedValue? shown) => _shown = shown;
 
@@ -33,7 +33,7 @@ public sealed class LiveDisplay
     public void Update(string html, bool force = false)
     {
         Current = html;
-        if (!force && _clock.Elapsed - _lastDraw < Interval) return;
+        if (!force && _lastDraw is { } last && _clock.Elapsed - last < Interval) return;
         _lastDraw = _clock.Elapsed;
         _shown?.Update(new HtmlString(html));
     }

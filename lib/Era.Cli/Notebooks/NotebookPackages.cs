@@ -26,16 +26,21 @@ public static class NotebookPackages
     {
         string feed = FeedDirectory;
         Directory.CreateDirectory(feed);
-        foreach (var project in new[] { "lib/Era/Era.csproj", "lib/Era.Notebooks/Era.Notebooks.csproj" })
+        if (UpToDate(repositoryRoot, feed))
+            log.WriteLine($"{string.Join(" and ", PackageIds)} {Version} in {feed} are up to date");
+        else
         {
-            log.WriteLine($"packing {project} {Version} into {feed}");
-            Dotnet(repositoryRoot, "pack", project, "-c", "Release", "-o", feed, $"-p:PackageVersion={Version}", "--nologo", "-v", "quiet");
-        }
-        string packages = GlobalPackagesFolder(repositoryRoot);
-        foreach (var id in PackageIds)
-        {
-            string extracted = Path.Combine(packages, id.ToLowerInvariant(), Version);
-            if (Directory.Exists(extracted)) Directory.Delete(extracted, recursive: true);
+            foreach (var project in new[] { "lib/Era/Era.csproj", "lib/Era.Notebooks/Era.Notebooks.csproj" })
+            {
+                log.WriteLine($"packing {project} {Version} into {feed}");
+                Dotnet(repositoryRoot, "pack", project, "-c", "Release", "-o", feed, $"-p:PackageVersion={Version}", "--nologo", "-v", "quiet");
+            }
+            string packages = GlobalPackagesFolder(repositoryRoot);
+            foreach (var id in PackageIds)
+            {
+                string extracted = Path.Combine(packages, id.ToLowerInvariant(), Version);
+                if (Directory.Exists(extracted)) Directory.Delete(extracted, recursive: true);
+            }
         }
         // update fails when the source does not exist yet: then add it.
         if (TryDotnet(repositoryRoot, out _, "nuget", "update", "source", SourceName, "--source", feed))
@@ -45,6 +50,20 @@ public static class NotebookPackages
             Dotnet(repositoryRoot, "nuget", "add", "source", feed, "--name", SourceName);
             log.WriteLine($"registered NuGet source '{SourceName}' → {feed} (user NuGet.Config)");
         }
+    }
+
+    /// <summary>Both packages exist and are newer than every source file they are built from.</summary>
+    private static bool UpToDate(string root, string feed)
+    {
+        var packed = PackageIds.Select(id => new FileInfo(Path.Combine(feed, $"{id}.{Version}.nupkg"))).ToList();
+        if (packed.Any(f => !f.Exists)) return false;
+        var oldest = packed.Min(f => f.LastWriteTimeUtc);
+        var sources = new[] { "lib/Era", "lib/Era.Notebooks" }
+            .SelectMany(d => Directory.EnumerateFiles(Path.Combine(root, d), "*", SearchOption.AllDirectories))
+            .Where(f => !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal)
+                && !f.Contains("node_modules", StringComparison.Ordinal))
+            .Concat(Directory.EnumerateFiles(root, "Directory.*.props"));
+        return sources.All(f => File.GetLastWriteTimeUtc(f) < oldest);
     }
 
     private static string GlobalPackagesFolder(string cwd)

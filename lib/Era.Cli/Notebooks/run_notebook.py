@@ -45,6 +45,21 @@ class DotnetInteractiveClient(NotebookClient):
         super()._update_display_id(display_id, msg)
 
 
+def describe(error, cell):
+    """One line: the error, with the compiler's diagnostics that the kernel sends beside it (C# errors)."""
+    parts = [" ".join(str(error.evalue).split())]
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "stream" and o.get("name") == "stderr":
+            parts.append(" ".join(o.get("text", "").split()))
+        elif o.get("output_type") == "error":
+            parts.extend(" ".join(str(line).split()) for line in o.get("traceback", [])[:3])
+    seen = []
+    for p in parts:
+        if p and p not in seen:
+            seen.append(p)
+    return " | ".join(seen)[:2000]
+
+
 def write_kernelspec(root):
     spec = os.path.join(root, "kernels", KERNEL_NAME)
     os.makedirs(spec)
@@ -74,7 +89,7 @@ def main():
         os.environ["JUPYTER_PATH"] = specs
         client = DotnetInteractiveClient(
             nb, timeout=a.timeout, kernel_name=KERNEL_NAME, resources={"metadata": {"path": a.cwd}},
-            allow_errors=False, interrupt_on_timeout=True, record_timing=False, startup_timeout=180)
+            allow_errors=False, interrupt_on_timeout=False, record_timing=False, startup_timeout=180)
         code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
         with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=log):
             for i, cell in enumerate(nb.cells):
@@ -85,8 +100,7 @@ def main():
                 except DeadKernelError as e:
                     return result(ok=False, cell=i + 1, message=f"the kernel died: {e}")
                 except CellExecutionError as e:
-                    evalue = " ".join(str(e.evalue).split())
-                    return result(ok=False, cell=i + 1, message=f"{e.ename}: {evalue}" if e.ename else evalue)
+                    return result(ok=False, cell=i + 1, message=describe(e, cell))
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs
