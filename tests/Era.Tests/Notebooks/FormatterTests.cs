@@ -3,11 +3,11 @@ using Era.Engine;
 using Era.Engine.Models;
 using Era.Excel.Checking;
 using Era.Excel.Writing;
-using Charts = Era.Figures.Charts;
 using Era.Figures;
 using Era.Notebooks;
 using Era.Symbolic;
 using Microsoft.DotNet.Interactive.Formatting;
+using Charts = Era.Figures.Charts;
 
 namespace Era.Tests.Notebooks;
 
