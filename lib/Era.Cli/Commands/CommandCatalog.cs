@@ -14,5 +14,7 @@ internal static class CommandCatalog
         yield return PlotCommand.Create();
         yield return BenchCommand.Create();
         yield return TrainCommand.Create();
+        yield return EvaluateCommand.Create();
+        yield return SummaryCommand.Create();
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Era.Engine.Checkpoints;
 
 namespace Era.Engine.Models;
 
@@ -39,5 +40,19 @@ public static class ModelZoo
             "course" => new CourseNet<T>(dropout),
             _ => new TinyNet<T>(dropout),
         };
+    }
+
+    /// <summary>
+    /// A model with the weights of a safetensors checkpoint: the model named <paramref name="name"/>, else the one the
+    /// file's metadata names (era train writes "model"), else the default. Throws <see cref="CheckpointException"/>
+    /// with every difference when the file does not fit the model.
+    /// </summary>
+    public static MnistNet<float> Load(string path, string? name = null)
+    {
+        Safetensors.Read(path, out var metadata);
+        name ??= metadata.TryGetValue("model", out var saved) && Exists(saved) ? saved : Default;
+        var model = Create(name);
+        Safetensors.Load(model, path);
+        return model;
     }
 }

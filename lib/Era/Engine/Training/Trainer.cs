@@ -155,11 +155,23 @@ public sealed class Trainer
     /// Loss, accuracy, confusion matrix and misclassified images in eval mode (running BN statistics, no dropout);
     /// restores the previous mode.
     /// </summary>
-    public Evaluation EvaluateDetailed(DataLoader data)
+    public Evaluation EvaluateDetailed(DataLoader data) => Evaluate(Model, data, LossGrad);
+
+    /// <summary>
+    /// Evaluates any model on <paramref name="data"/> in eval mode (running BN statistics, no dropout): loss, accuracy,
+    /// confusion matrix and misclassified images; restores the previous mode.
+    /// </summary>
+    public static Evaluation Evaluate(Module<float> model, DataLoader data)
+    {
+        var grads = new Dictionary<int, Tensor<float>>();
+        return Evaluate(model, data, output => grads.TryGetValue(output.Shape[0], out var g) ? g : grads[output.Shape[0]] = new Tensor<float>(output.Shape));
+    }
+
+    private static Evaluation Evaluate(Module<float> model, DataLoader data, Func<Tensor<float>, Tensor<float>> lossGrad)
     {
         ArgumentNullException.ThrowIfNull(data);
-        bool wasTraining = Model.Training;
-        Model.eval();
+        bool wasTraining = model.Training;
+        model.eval();
         try
         {
             double lossSum = 0;
@@ -169,8 +181,8 @@ public sealed class Trainer
             var wrong = new List<Misclassification>();
             foreach (var batch in data.Epoch())
             {
-                var output = Model.Forward(batch.Images);
-                lossSum += F.nll_loss(output, batch.Labels, LossGrad(output)).Value * batch.Count;
+                var output = model.Forward(batch.Images);
+                lossSum += F.nll_loss(output, batch.Labels, lossGrad(output)).Value * batch.Count;
                 int classes = output.Shape[1];
                 confusion ??= new int[classes, classes];
                 for (int n = 0; n < batch.Count; n++)
@@ -188,7 +200,7 @@ public sealed class Trainer
         }
         finally
         {
-            Model.train(wasTraining);
+            model.train(wasTraining);
         }
     }
 
