@@ -10,9 +10,10 @@ using Era.Engine.Training;
 namespace Era.Cli.Commands;
 
 /// <summary>
-/// `era bench`: trains the reference CNN on real MNIST with exactly the PyTorch anchor's recipe
-/// (../shared/anchors/pytorch_mnist.py: batch 128, SGD lr 0.05 momentum 0.9, OneCycleLR max_lr 0.1 over the run)
-/// and prints, last, the speed: ms per training batch, images per second, GFLOP/s and peak resident memory.
+/// `era bench`: trains a model on real MNIST with its <see cref="Recipe"/> and the same <see cref="Trainer"/> as
+/// `era train` (for the reference model exactly the PyTorch anchor's recipe, ../shared/anchors/pytorch_mnist.py:
+/// batch 128, SGD lr 0.05 momentum 0.9, OneCycleLR max_lr 0.1, here over the benchmark's batches) and prints, last,
+/// the speed: ms per training batch, images per second, GFLOP/s and peak resident memory.
 /// A benchmark, not a test: the first batches warm up (JIT, caches) and are not timed.
 /// </summary>
 internal static class BenchCommand
@@ -21,26 +22,29 @@ internal static class BenchCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model to train: reference (the 12,098-parameter CNN)", DefaultValueFactory = _ => "reference" };
+        var model = new Option<string>("--model") { Description = $"Model to train: {string.Join(", ", ModelZoo.Names)}", DefaultValueFactory = _ => "reference" };
         var batches = new Option<int>("--batches") { Description = "Training batches (the OneCycle schedule spans them)", DefaultValueFactory = _ => 50 };
-        var batchSize = new Option<int>("--batch-size") { Description = "Images per batch", DefaultValueFactory = _ => 128 };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Images per batch (default: the recipe's, 128)" };
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all processors)" };
         var data = new Option<string?>("--data") { Description = "MNIST directory (default: $MNIST_DIR, then the cache data/mnist)" };
         var seed = new Option<long>("--seed") { Description = "Seed for weights, dropout and shuffling", DefaultValueFactory = _ => 1 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up batches at the start (part of --batches)", DefaultValueFactory = _ => 3 };
 
-        var command = new Command("bench", "Train the reference CNN on MNIST for N batches and report ms/batch, images/s, GFLOP/s and peak memory");
+        var command = new Command("bench", "Train a CNN on MNIST for N batches with its recipe and report ms/batch, images/s, GFLOP/s and peak memory");
         foreach (var o in new Option[] { model, batches, batchSize, threads, data, seed, warmup }) command.Options.Add(o);
         Cli.SetHandler(command, parse => Run(parse, parse.GetValue(model)!, parse.GetValue(batches), parse.GetValue(batchSize),
             parse.GetValue(threads), parse.GetValue(data), parse.GetValue(seed), parse.GetValue(warmup)));
         return command;
     }
 
-    private static int Run(ParseResult parse, string modelName, int batches, int batchSize, int? threads, string? dataDir, long seed, int warmup)
+    private static int Run(ParseResult parse, string modelName, int batches, int? batchSizeOption, int? threads, string? dataDir, long seed, int warmup)
     {
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
-        if (modelName != "reference") throw new UsageException("--model", $"unknown model '{modelName}' (available: reference)");
+        if (!ModelZoo.Exists(modelName)) throw new UsageException("--model", $"unknown model '{modelName}' (available: {string.Join(", ", ModelZoo.Names)})");
+        var recipe = Recipe.For(modelName);
+        int batchSize = batchSizeOption ?? recipe.BatchSize;
+        recipe = recipe with { BatchSize = batchSize };
         if (batches < 1) throw new UsageException("--batches", $"must be at least 1, got {batches}");
         if (batchSize is < 1 or > 60000) throw new UsageException("--batch-size", $"must be between 1 and 60000, got {batchSize}");
         if (threads is < 1 or > 1024) throw new UsageException("--threads", $"must be between 1 and 1024, got {threads}");
@@ -56,16 +60,17 @@ internal static class BenchCommand
         if (!MnistData.TryLoad("bench", dataDir, error, out string dir, out var train, out var test)) return Cli.ExitFindings;
         output.WriteLine(string.Create(Inv, $"data {dir}: {train.Count} training and {test.Count} test images, loaded in {clock.Elapsed.TotalSeconds:F2} s"));
 
-        var net = new ReferenceNet();
+        var net = recipe.CreateModel();
         var summary = Summary.summary(net, 1, Mnist.ImageSize, Mnist.ImageSize);
         long macs = summary.TotalMacs;
-        output.WriteLine(string.Create(Inv, $"model reference: {summary.TrainableParameters} parameters, {macs / 1e6:F2} M multiply-adds per image forward"));
-        output.WriteLine(string.Create(Inv, $"threads {torch.get_num_threads()}, batch size {batchSize}, batches {batches} ({warmup} warm-up, not timed), seed {seed}"));
+        output.WriteLine(string.Create(Inv, $"model {modelName}: {summary.TrainableParameters} parameters, {macs / 1e6:F2} M multiply-adds per image forward"));
+        output.WriteLine(string.Create(Inv, $"threads {torch.get_num_threads()}, batch size {batchSize}, batches {batches} ({warmup} warm-up, not timed), seed {seed}{(recipe.Augmentation is null ? "" : ", augmented")}"));
 
-        var optimizer = new SGD<float>(net.parameters(), lr: 0.05, momentum: 0.9);
-        var scheduler = new OneCycleLR<float>(optimizer, max_lr: 0.1, total_steps: batches);
+        // The same recipe as `era train`, with the schedule spanning the benchmark's batches; full batches only.
+        var optimizer = recipe.CreateOptimizer(net);
+        var scheduler = recipe.CreateScheduler(optimizer, batches);
         var trainer = new Trainer(net, optimizer, scheduler);
-        var loader = new DataLoader(train, batchSize, shuffle: true, drop_last: true);
+        var loader = recipe.CreateTrainLoader(train, drop_last: true);
         if (loader.Count == 0) throw new UsageException("--batch-size", $"larger than the {train.Count} training images");
 
         net.train();

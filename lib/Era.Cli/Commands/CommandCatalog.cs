@@ -14,6 +14,8 @@ internal static class CommandCatalog
         yield return PlotCommand.Create();
         yield return BenchCommand.Create();
         yield return TrainCommand.Create();
+        yield return EvaluateCommand.Create();
+        yield return SummaryCommand.Create();
         yield return NotebooksCommand.Create();
     }
 }

@@ -27,10 +27,14 @@ public sealed class TrainCommandTests : IDisposable
 
     private static (int Code, string Out, string Err) Run(params string[] args) => Era.Tests.Cli.CliRunner.Run(["train", .. args]);
 
-    private static double Value(string line, string key)
+    /// <summary>The numbers of an epoch line: epoch 7/15 lr … train loss … acc …% test loss … acc …% 23.1s.</summary>
+    private static (int Epoch, int Epochs, double Lr, double TrainLoss, double TrainAcc, double TestLoss, double TestAcc, double Seconds) Epoch(string line)
     {
-        var words = line.Split(' ');
-        return double.Parse(words[Array.IndexOf(words, key) + 1], CultureInfo.InvariantCulture);
+        var m = System.Text.RegularExpressions.Regex.Match(line,
+            @"^epoch (\d+)/(\d+) lr (\S+) train loss (\S+) acc (\S+)% test loss (\S+) acc (\S+)% (\S+)s$");
+        Assert.True(m.Success, line);
+        double D(int g) => double.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
+        return ((int)D(1), (int)D(2), D(3), D(4), D(5), D(6), D(7), D(8));
     }
 
     [Fact]
@@ -41,22 +45,26 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(code == 0, error);
         var lines = output.TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
         Assert.Equal(5, lines.Length);
+        var epochs = lines.Take(2).Select(Epoch).ToArray();
         for (int e = 1; e <= 2; e++)
         {
-            Assert.StartsWith($"epoch {e} train_loss ", lines[e - 1]);
-            foreach (string key in new[] { "train_loss", "test_loss", "time_s" }) Assert.True(Value(lines[e - 1], key) >= 0, lines[e - 1]);
-            foreach (string key in new[] { "train_acc", "test_acc" }) Assert.InRange(Value(lines[e - 1], key), 0, 100);
+            var x = epochs[e - 1];
+            Assert.Equal((e, 2), (x.Epoch, x.Epochs));
+            Assert.True(x.Lr > 0 && x.TrainLoss >= 0 && x.TestLoss >= 0 && x.Seconds >= 0, lines[e - 1]);
+            Assert.InRange(x.TrainAcc, 0, 100);
+            Assert.InRange(x.TestAcc, 0, 100);
         }
         Assert.StartsWith("best_test_acc ", lines[2]);
-        Assert.Equal(Math.Max(Value(lines[0], "test_acc"), Value(lines[1], "test_acc")), Value(lines[2], "best_test_acc"));
-        Assert.Equal($"final_test_acc {lines[1].Split(' ')[^3]}", lines[3]);
-        Assert.Equal("parameters 12098", lines[4]);
+        Assert.Equal(Math.Max(epochs[0].TestAcc, epochs[1].TestAcc), double.Parse(lines[2].Split(' ')[1], CultureInfo.InvariantCulture));
+        Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"final_test_acc {epochs[1].TestAcc:F2}"), lines[3]);
+        Assert.Equal("parameters 14656", lines[4]);   // the course model by default
         // 48 images in batches of 20: 3 batches per epoch, the last one short (8), as the anchor keeps it.
         Assert.Contains("2 epochs x 3 batches of 20", error);
-        Assert.Contains("epoch 2 batch 3/3 ", error);
+        Assert.Contains("augmentation ±7° ±2 px", error);
+        Assert.Contains("epoch 2/2 batch 3/3 ", error);
 
         // The checkpoint is the trained model: loaded into a fresh net it changes the weights to the saved ones.
-        var net = new ReferenceNet();
+        var net = new CourseNet();
         float before = net.fc.weight.Value.Data[0];
         Safetensors.Load(net, Weights);
         var saved = Safetensors.Read(Weights);
@@ -70,18 +78,35 @@ public sealed class TrainCommandTests : IDisposable
         for (int e = 0; e < 2; e++)
         {
             Assert.Equal(e + 1, history[e].GetProperty("epoch").GetInt32());
-            Assert.Equal(Value(lines[e], "test_acc"), Math.Round(history[e].GetProperty("test_acc").GetDouble(), 2));
-            Assert.Equal(Value(lines[e], "train_loss"), Math.Round(history[e].GetProperty("train_loss").GetDouble(), 4));
+            Assert.Equal(epochs[e].TestAcc, Math.Round(history[e].GetProperty("test_acc").GetDouble(), 2));
+            Assert.Equal(epochs[e].TrainLoss, Math.Round(history[e].GetProperty("train_loss").GetDouble(), 4));
         }
-        Assert.Equal(12098, json.RootElement.GetProperty("parameters").GetInt64());
+        Assert.Equal(14656, json.RootElement.GetProperty("parameters").GetInt64());
         Assert.Equal(0.1, json.RootElement.GetProperty("max_lr").GetDouble());
+        // The last evaluation: a confusion matrix over the 12 test images and the mistakes among them.
+        var confusion = json.RootElement.GetProperty("confusion_matrix");
+        Assert.Equal(12, confusion.EnumerateArray().Sum(row => row.EnumerateArray().Sum(v => v.GetInt32())));
+        int wrong = json.RootElement.GetProperty("misclassified").GetArrayLength();
+        Assert.Equal(epochs[1].TestAcc, Math.Round(100.0 * (12 - wrong) / 12, 2));
+    }
+
+    [Fact]
+    public void ModelAndLimitsSelectWhatIsTrained()
+    {
+        var (code, output, error) = Run("--model", "reference", "--epochs", "1", "--data", Data, "--threads", "1",
+            "--limit-train", "30", "--limit-test", "5", "--no-augment", "--dropout", "0");
+        Assert.True(code == 0, error);
+        Assert.Contains("train: 30 training and 5 test images", error);
+        Assert.Contains("model reference, 12098 parameters", error);
+        Assert.Contains("dropout 0, no augmentation", error);
+        Assert.EndsWith("parameters 12098", output.TrimEnd());
     }
 
     [Fact]
     public void TheSameSeedGivesTheSameRun()
     {
         string[] args = ["--epochs", "1", "--data", Data, "--batch-size", "16", "--threads", "1", "--seed", "7"];
-        static string Numbers(string output) => string.Join("\n", output.Split('\n').Select(l => l.Contains("time_s") ? l[..l.IndexOf(" time_s", StringComparison.Ordinal)] : l));
+        static string Numbers(string output) => string.Join("\n", output.Split('\n').Select(l => l.StartsWith("epoch ", StringComparison.Ordinal) ? l[..l.LastIndexOf(' ')] : l));
         var first = Run(args);
         var second = Run(args);
         Assert.Equal(0, first.Code);
@@ -92,7 +117,9 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--model", "resnet", "unknown model 'resnet'")]
     [InlineData("--epochs", "0", "must be between 1 and 1000")]
     [InlineData("--batch-size", "0", "must be between 1 and 60000")]
-    [InlineData("--lr", "-0.1", "must be a positive number")]
+    [InlineData("--lr", "0.1", "Unrecognized")]   // OneCycleLR sets the rate: --max-lr is the one that matters
+    [InlineData("--dropout", "1", "must be in [0, 1)")]
+    [InlineData("--limit-train", "0", "must be at least 1")]
     [InlineData("--max-lr", "0", "must be a positive number")]
     [InlineData("--momentum", "1", "must be in [0, 1)")]
     [InlineData("--weight-decay", "-1", "must be 0 or more")]
@@ -139,6 +166,7 @@ public sealed class TrainCommandTests : IDisposable
     {
         var (code, output, error) = Run("--epochs", "2", "--data", Data, "--batch-size", "16", "--threads", "1",
             "--max-lr", "1e30", "--out", Weights, "--json", History);
+        Assert.Contains("(nothing was saved)", error);
         Assert.Equal(1, code);
         var line = Assert.Single(error.Split('\n'), l => l.StartsWith("era: ", StringComparison.Ordinal));
         Assert.Matches(@"^era: train: training diverged at step \d+: .*learning rate [0-9.eE+-]+\)", line);

@@ -20,9 +20,28 @@ public readonly record struct StepResult(long Step, double Loss, int Correct, in
 public readonly record struct TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch, long Step, double Loss,
     double LearningRate, double EpochLoss, double EpochAccuracy);
 
-/// <summary>One epoch's numbers: mean training loss and accuracy (over the epoch, in train mode) and the test evaluation.</summary>
+/// <summary>
+/// One epoch's numbers: mean training loss and accuracy (over the epoch, in train mode), the learning rate of its last
+/// step, and the test evaluation.
+/// </summary>
 public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double? TestLoss, double? TestAccuracy,
-    TimeSpan TrainTime, TimeSpan TestTime);
+    TimeSpan TrainTime, TimeSpan TestTime, double LearningRate = double.NaN)
+{
+    /// <summary>Training and test time together, in seconds.</summary>
+    public double Seconds => (TrainTime + TestTime).TotalSeconds;
+}
+
+/// <summary>A test image the model got wrong: its index in the test set, its label and the predicted class.</summary>
+public readonly record struct Misclassification(int Index, int Label, int Prediction);
+
+/// <summary>
+/// An evaluation pass: mean loss, accuracy, the confusion matrix (row = label, column = prediction) and every
+/// misclassified image (indices count from the first image the loader gives, so use an unshuffled loader).
+/// </summary>
+public sealed record Evaluation(double Loss, double Accuracy, int[,] Confusion, IReadOnlyList<Misclassification> Misclassified)
+{
+    public int Count { get; init; }
+}
 
 /// <summary>
 /// The training loop, spelled out once. One step is the five lines every PyTorch tutorial writes:
@@ -81,17 +100,26 @@ public sealed class Trainer
         return new StepResult(step, loss.Value, correct, labels.Length, lr);
     }
 
-    /// <summary>One pass over <paramref name="train"/>, then (if given) an evaluation on <paramref name="test"/>.</summary>
-    public EpochResult TrainEpoch(DataLoader train, DataLoader? test = null, int epoch = 1)
+    /// <summary>The evaluation of the last epoch that had a test loader (confusion matrix, misclassified images).</summary>
+    public Evaluation? LastEvaluation { get; private set; }
+
+    /// <summary>
+    /// One pass over <paramref name="train"/>, then (if given) an evaluation on <paramref name="test"/>.
+    /// <paramref name="cancel"/> is checked before each batch: a cancelled epoch throws OperationCanceledException
+    /// between two steps (the weights are those after the last completed step).
+    /// </summary>
+    public EpochResult TrainEpoch(DataLoader train, DataLoader? test = null, int epoch = 1, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(train);
         Model.train();
         var clock = Stopwatch.StartNew();
-        double lossSum = 0;
+        double lossSum = 0, lr = Optimizer.LearningRate;
         long correct = 0, seen = 0;
         foreach (var batch in train.Epoch())
         {
+            cancel.ThrowIfCancellationRequested();
             var r = Step(batch.Images, batch.Labels);
+            lr = r.LearningRate;
             lossSum += r.Loss * r.Count;
             correct += r.Correct;
             seen += r.Count;
@@ -100,43 +128,79 @@ public sealed class Trainer
         }
         var trainTime = clock.Elapsed;
         clock.Restart();
-        (double Loss, double Accuracy)? eval = test is null ? null : Evaluate(test);
+        var eval = test is null ? null : EvaluateDetailed(test);
+        if (eval is not null) LastEvaluation = eval;
         var result = new EpochResult(epoch, seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : (double)correct / seen,
-            eval?.Loss, eval?.Accuracy, trainTime, clock.Elapsed);
+            eval?.Loss, eval?.Accuracy, trainTime, clock.Elapsed, lr);
         OnEpoch?.Invoke(result);
         return result;
     }
 
     /// <summary>Several epochs; returns each epoch's numbers.</summary>
-    public IReadOnlyList<EpochResult> Fit(DataLoader train, DataLoader? test, int epochs)
+    public IReadOnlyList<EpochResult> Fit(DataLoader train, DataLoader? test, int epochs, CancellationToken cancel = default)
     {
         var results = new List<EpochResult>();
-        for (int e = 1; e <= epochs; e++) results.Add(TrainEpoch(train, test, e));
+        for (int e = 1; e <= epochs; e++) results.Add(TrainEpoch(train, test, e, cancel));
         return results;
     }
 
     /// <summary>Mean loss and accuracy in eval mode (running BN statistics, no dropout); restores the previous mode.</summary>
     public (double Loss, double Accuracy) Evaluate(DataLoader data)
     {
+        var e = EvaluateDetailed(data);
+        return (e.Loss, e.Accuracy);
+    }
+
+    /// <summary>
+    /// Loss, accuracy, confusion matrix and misclassified images in eval mode (running BN statistics, no dropout);
+    /// restores the previous mode.
+    /// </summary>
+    public Evaluation EvaluateDetailed(DataLoader data) => Evaluate(Model, data, LossGrad);
+
+    /// <summary>
+    /// Evaluates any model on <paramref name="data"/> in eval mode (running BN statistics, no dropout): loss, accuracy,
+    /// confusion matrix and misclassified images; restores the previous mode.
+    /// </summary>
+    public static Evaluation Evaluate(Module<float> model, DataLoader data)
+    {
+        var grads = new Dictionary<int, Tensor<float>>();
+        return Evaluate(model, data, output => grads.TryGetValue(output.Shape[0], out var g) ? g : grads[output.Shape[0]] = new Tensor<float>(output.Shape));
+    }
+
+    private static Evaluation Evaluate(Module<float> model, DataLoader data, Func<Tensor<float>, Tensor<float>> lossGrad)
+    {
         ArgumentNullException.ThrowIfNull(data);
-        bool wasTraining = Model.Training;
-        Model.eval();
+        bool wasTraining = model.Training;
+        model.eval();
         try
         {
             double lossSum = 0;
-            long correct = 0, seen = 0;
+            long correct = 0;
+            int seen = 0;
+            int[,]? confusion = null;
+            var wrong = new List<Misclassification>();
             foreach (var batch in data.Epoch())
             {
-                var output = Model.Forward(batch.Images);
-                lossSum += F.nll_loss(output, batch.Labels, LossGrad(output)).Value * batch.Count;
-                correct += CountCorrect(output, batch.Labels);
+                var output = model.Forward(batch.Images);
+                lossSum += F.nll_loss(output, batch.Labels, lossGrad(output)).Value * batch.Count;
+                int classes = output.Shape[1];
+                confusion ??= new int[classes, classes];
+                for (int n = 0; n < batch.Count; n++)
+                {
+                    int label = batch.Labels[n], predicted = ArgMax(output.Data.AsSpan(n * classes, classes));
+                    if (label >= 0 && label < classes) confusion[label, predicted]++;
+                    if (predicted == label) correct++;
+                    else wrong.Add(new Misclassification(seen + n, label, predicted));
+                }
                 seen += batch.Count;
             }
-            return (seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : (double)correct / seen);
+            return new Evaluation(seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : (double)correct / seen,
+                confusion ?? new int[0, 0], wrong)
+            { Count = seen };
         }
         finally
         {
-            Model.train(wasTraining);
+            model.train(wasTraining);
         }
     }
 
@@ -148,13 +212,16 @@ public sealed class Trainer
             throw new ArgumentException($"accuracy: expected scores of shape [{labels.Length}, C], got {Tensor<float>.ShapeString(output.Shape)}");
         int c = output.Shape[1], correct = 0;
         for (int n = 0; n < labels.Length; n++)
-        {
-            var row = output.Data.AsSpan(n * c, c);
-            int best = 0;
-            for (int k = 1; k < c; k++) if (row[k] > row[best]) best = k;
-            if (best == labels[n]) correct++;
-        }
+            if (ArgMax(output.Data.AsSpan(n * c, c)) == labels[n]) correct++;
         return correct;
+    }
+
+    /// <summary>The index of the largest score (the first one on ties, as torch.argmax).</summary>
+    public static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int k = 1; k < row.Length; k++) if (row[k] > row[best]) best = k;
+        return best;
     }
 
     private Tensor<float> LossGrad(Tensor<float> output)

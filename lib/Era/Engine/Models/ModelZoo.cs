@@ -1,0 +1,58 @@
+using System.Numerics;
+using Era.Engine.Checkpoints;
+
+namespace Era.Engine.Models;
+
+/// <summary>
+/// The course's named MNIST models, one place for the CLI (`--model NAME`), the benchmark, the tests and the
+/// notebooks. Each has a training recipe: <see cref="Training.Recipe.For"/>.
+/// <code>
+///   reference  12,098 parameters  the PyTorch anchor's CNN (shared/anchors/pytorch_mnist.py)
+///   course     14,656 parameters  the course model (default): the assignment asks for &lt; 20,000
+///   tiny        7,546 parameters  the smallest one
+/// </code>
+/// </summary>
+public static class ModelZoo
+{
+    /// <summary>The model every tool uses when none is named.</summary>
+    public const string Default = "course";
+
+    /// <summary>The names, in the order help texts list them.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["course", "reference", "tiny"];
+
+    /// <summary>Whether <paramref name="name"/> is one of <see cref="Names"/>.</summary>
+    public static bool Exists(string? name) => name is not null && Names.Contains(name);
+
+    /// <summary>
+    /// A fresh model with weights drawn from <see cref="torch.default_generator"/>, seeded first with
+    /// <paramref name="seed"/> when given (as torch.manual_seed(seed); model = Net()).
+    /// </summary>
+    public static MnistNet<float> Create(string name, long? seed = null, double dropout = 0.05) => Create<float>(name, seed, dropout);
+
+    /// <summary>The same model in any precision (double for gradient checks).</summary>
+    public static MnistNet<T> Create<T>(string name, long? seed = null, double dropout = 0.05) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Exists(name)) throw new ArgumentException($"unknown model '{name}' (available: {string.Join(", ", Names)})", nameof(name));
+        if (seed is long s) torch.manual_seed(s);
+        return name switch
+        {
+            "reference" => new ReferenceNet<T>(dropout),
+            "course" => new CourseNet<T>(dropout),
+            _ => new TinyNet<T>(dropout),
+        };
+    }
+
+    /// <summary>
+    /// A model with the weights of a safetensors checkpoint: the model named <paramref name="name"/>, else the one the
+    /// file's metadata names (era train writes "model"), else the default. Throws <see cref="CheckpointException"/>
+    /// with every difference when the file does not fit the model.
+    /// </summary>
+    public static MnistNet<float> Load(string path, string? name = null)
+    {
+        Safetensors.Read(path, out var metadata);
+        name ??= metadata.TryGetValue("model", out var saved) && Exists(saved) ? saved : Default;
+        var model = Create(name);
+        Safetensors.Load(model, path);
+        return model;
+    }
+}

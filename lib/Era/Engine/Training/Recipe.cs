@@ -1,0 +1,77 @@
+using Era.Data;
+using Era.Engine.Models;
+using Era.Engine.Optim;
+
+namespace Era.Engine.Training;
+
+/// <summary>
+/// How a model is trained: every number the training loop needs, one record per model, used by `era train`,
+/// `era bench`, the tests and the notebooks. All recipes are SGD with momentum under the 1cycle policy
+/// (OneCycleLR: the learning rate rises from MaxLr/25 to MaxLr over the first 30% of the steps, then anneals to
+/// almost 0, while the momentum moves between 0.95 and 0.85 the other way), as the PyTorch anchor
+/// (shared/anchors/pytorch_mnist.py) does.
+/// <code>
+///   model      epochs  batch  max lr  dropout  augmentation
+///   reference      15    128     0.1     0.05  none (the anchor's recipe)
+///   course         15    128     0.1     0.05  ±7°, ±2 px
+///   tiny           15    128     0.1     0.05  ±7°, ±2 px
+/// </code>
+/// </summary>
+/// <param name="Model">A <see cref="ModelZoo"/> name.</param>
+/// <param name="Epochs">Passes over the training set; the schedule spans all of them.</param>
+/// <param name="BatchSize">Training images per step (the last, short batch of an epoch is kept, as PyTorch's default).</param>
+/// <param name="Lr">SGD's learning rate before the scheduler takes over (OneCycleLR starts at MaxLr/25 whatever it is).</param>
+/// <param name="MaxLr">OneCycleLR's peak learning rate.</param>
+/// <param name="Momentum">SGD momentum (OneCycleLR cycles it between 0.85 and 0.95 when it is positive).</param>
+/// <param name="WeightDecay">L2 penalty added to the gradients.</param>
+/// <param name="Dropout">Dropout probability after every block.</param>
+/// <param name="Augmentation">The training-time transform, or null for none.</param>
+/// <param name="EvalBatchSize">Test images per evaluation batch (only memory depends on it).</param>
+public sealed record Recipe(string Model, int Epochs, int BatchSize, double Lr, double MaxLr, double Momentum, double WeightDecay,
+    double Dropout, Augmentation? Augmentation, int EvalBatchSize = 1000)
+{
+    public const string OptimizerName = "SGD";
+    public const string ScheduleName = "OneCycleLR";
+
+    /// <summary>The recipe of the <see cref="ModelZoo"/> model <paramref name="model"/>.</summary>
+    public static Recipe For(string model) => model switch
+    {
+        "reference" => new Recipe("reference", 15, 128, 0.05, 0.1, 0.9, 0, 0.05, null),
+        "course" => new Recipe("course", 15, 128, 0.05, 0.1, 0.9, 0, 0.05, Data.Augmentation.Default),
+        "tiny" => new Recipe("tiny", 15, 128, 0.05, 0.1, 0.9, 0, 0.05, Data.Augmentation.Default),
+        _ => throw new ArgumentException($"unknown model '{model}' (available: {string.Join(", ", ModelZoo.Names)})", nameof(model)),
+    };
+
+    /// <summary>Throws ArgumentException naming the first number out of range.</summary>
+    public Recipe Validate()
+    {
+        if (!ModelZoo.Exists(Model)) throw new ArgumentException($"unknown model '{Model}' (available: {string.Join(", ", ModelZoo.Names)})");
+        if (Epochs is < 1 or > 1000) throw new ArgumentException($"epochs must be between 1 and 1000, got {Epochs}");
+        if (BatchSize is < 1 or > 60000) throw new ArgumentException($"batch size must be between 1 and 60000, got {BatchSize}");
+        if (EvalBatchSize is < 1 or > 60000) throw new ArgumentException($"eval batch size must be between 1 and 60000, got {EvalBatchSize}");
+        if (!(Lr > 0 && double.IsFinite(Lr))) throw new ArgumentException($"lr must be a positive number, got {Lr}");
+        if (!(MaxLr > 0 && double.IsFinite(MaxLr))) throw new ArgumentException($"max lr must be a positive number, got {MaxLr}");
+        if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"momentum must be in [0, 1), got {Momentum}");
+        if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) throw new ArgumentException($"weight decay must be 0 or more, got {WeightDecay}");
+        if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"dropout must be in [0, 1), got {Dropout}");
+        return this;
+    }
+
+    /// <summary>A fresh model of this recipe (weights from the default generator; seed it first).</summary>
+    public MnistNet<float> CreateModel() => ModelZoo.Create(Model, seed: null, Dropout);
+
+    /// <summary>SGD over the model's parameters.</summary>
+    public SGD<float> CreateOptimizer(Module<float> model) =>
+        new(model.parameters(), lr: Lr, momentum: Momentum, weight_decay: WeightDecay);
+
+    /// <summary>OneCycleLR over <paramref name="totalSteps"/> steps (epochs × batches per epoch for a whole run).</summary>
+    public OneCycleLR<float> CreateScheduler(Optimizer<float> optimizer, int totalSteps) =>
+        new(optimizer, max_lr: MaxLr, total_steps: totalSteps, cycle_momentum: Momentum > 0);
+
+    /// <summary>The shuffled, possibly augmented training batches (every batch, the last one short, unless <paramref name="drop_last"/>).</summary>
+    public DataLoader CreateTrainLoader(TensorDataset train, bool drop_last = false) =>
+        new(train, BatchSize, shuffle: true, drop_last: drop_last, augmentation: Augmentation);
+
+    /// <summary>The test batches, in order (so misclassified indices are test-set indices).</summary>
+    public DataLoader CreateTestLoader(TensorDataset test) => new(test, EvalBatchSize);
+}
