@@ -115,14 +115,15 @@ public class WriterTests
         Assert.NotEmpty(table.Worksheet.Descendants<S.Column>());
 
         var tableChart = table.DrawingsPart!.ChartParts.Single().ChartSpace;
-        var series = tableChart.Descendants<C.LineChartSeries>().Single();
-        Assert.Equal("Table!$W$5:$W$185", series.GetFirstChild<C.Values>()!.Descendants<C.Formula>().Single().Text);
-        Assert.Equal(181, series.Descendants<C.NumericPoint>().Count());
+        var series = tableChart.Descendants<C.ScatterChartSeries>().Single();
+        Assert.Equal("Table!$W$5:$W$185", series.GetFirstChild<C.YValues>()!.Descendants<C.Formula>().Single().Text);
+        Assert.Equal(181, series.GetFirstChild<C.YValues>()!.Descendants<C.NumericPoint>().Count());
+        Assert.Equal(181, series.GetFirstChild<C.XValues>()!.Descendants<C.NumericPoint>().Count()); // 1, 2, … 181 as literals
 
         var compare = Sheet(BackpropWorkbook.CompareSheet).DrawingsPart!.ChartParts.Single().ChartSpace;
-        var lines = compare.Descendants<C.LineChartSeries>().ToList();
+        var lines = compare.Descendants<C.ScatterChartSeries>().ToList();
         Assert.Equal(LearningRateSweep.DefaultRates.Count, lines.Count);
-        Assert.Equal("Compare!$G$5:$G$185", lines[^1].GetFirstChild<C.Values>()!.Descendants<C.Formula>().Single().Text);
+        Assert.Equal("Compare!$G$5:$G$185", lines[^1].GetFirstChild<C.YValues>()!.Descendants<C.Formula>().Single().Text);
         Assert.Equal("E_tot, η=2", lines[^1].GetFirstChild<C.SeriesText>()!.InnerText.Split("$G$4")[^1]);
     }
 
