@@ -44,9 +44,16 @@ public static class Cli
             EnableDefaultExceptionHandler = false,
         };
         var parse = root.Parse(args);
+        var command = parse.CommandResult.Command;
+        // `./era` or `./era plot` alone: the list of verbs rather than "Required command was not provided".
+        if (command.Subcommands.Count > 0 && command.Action is null && parse.UnmatchedTokens.Count == 0)
+        {
+            string[] path = args.TakeWhile(a => !a.StartsWith('-')).ToArray();
+            return root.Parse([.. path, "--help"]).Invoke(config);
+        }
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors) config.Error.WriteLine($"era: {e.Message}");
+            foreach (var line in ErrorLines(parse)) config.Error.WriteLine($"era: {line}");
             return ExitUsage;
         }
         try
@@ -58,6 +65,91 @@ public static class Cli
             config.Error.WriteLine($"era: {e.Option}: {e.Message}");
             return ExitUsage;
         }
+    }
+
+    /// <summary>
+    /// Parse errors in the course's words: an unknown verb or option gets the nearest known name, and System.CommandLine's
+    /// type-conversion message ("as expected type 'System.Int32'") becomes "--epochs: 'x' is not a whole number".
+    /// </summary>
+    private static IEnumerable<string> ErrorLines(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var unmatched = parse.UnmatchedTokens.ToHashSet();
+        bool suggested = false;
+        foreach (var token in parse.UnmatchedTokens)
+        {
+            if (suggested) break; // one unknown word is enough; the rest usually follow from it
+            suggested = true;
+            if (token.StartsWith('-'))
+            {
+                var names = command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)).Distinct().ToList();
+                yield return $"unknown option '{token}' for `{CommandPath(parse)}`" + Nearest(token, names)
+                             + $" (see `{CommandPath(parse)} --help`)";
+            }
+            else if (command.Subcommands.Count > 0)
+            {
+                var names = command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
+                yield return $"unknown verb '{token}'" + Nearest(token, names) + $" (verbs: {string.Join(", ", names)})";
+            }
+            else
+            {
+                yield return $"unexpected argument '{token}' for `{CommandPath(parse)}` (see `{CommandPath(parse)} --help`)";
+            }
+        }
+        foreach (var e in parse.Errors)
+        {
+            if (unmatched.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal))) continue; // reported above
+            if (suggested && e.Message == "Required command was not provided.") continue; // the unknown verb was it
+            var m = System.Text.RegularExpressions.Regex.Match(e.Message,
+                @"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'");
+            if (m.Success)
+            {
+                string kind = m.Groups["type"].Value switch
+                {
+                    "System.Int32" or "System.Int64" => "a whole number",
+                    "System.Double" or "System.Single" => "a number",
+                    "System.Boolean" => "true or false",
+                    var other => "a " + other.Split('.')[^1].ToLowerInvariant(),
+                };
+                yield return $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not {kind}";
+            }
+            else
+            {
+                yield return e.Message;
+            }
+        }
+    }
+
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var r = parse.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Add(r.Command.Name);
+        names.Reverse();
+        return string.Join(" ", names);
+    }
+
+    /// <summary>"; did you mean 'backprop'?" for the closest name within a few edits, else "".</summary>
+    private static string Nearest(string typed, IReadOnlyList<string> names)
+    {
+        var best = names.Select(n => (Name: n, Distance: Distance(typed.ToLowerInvariant(), n.ToLowerInvariant())))
+            .OrderBy(p => p.Distance).FirstOrDefault();
+        return best.Name is not null && best.Distance <= Math.Max(2, typed.Length / 3) ? $"; did you mean '{best.Name}'?" : "";
+    }
+
+    /// <summary>Levenshtein distance: insertions, deletions and substitutions.</summary>
+    public static int Distance(string a, string b)
+    {
+        var prev = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            var cur = new int[b.Length + 1];
+            cur[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            prev = cur;
+        }
+        return prev[b.Length];
     }
 
     /// <summary>Wraps a verb's body so a <see cref="UsageException"/> thrown inside it reaches <see cref="Invoke"/>.</summary>
@@ -83,6 +175,18 @@ public static class Cli
         if (parts.Length == 0)
             throw new UsageException(option, "expected at least one number");
         return parts.Select(p => ParseDouble(option, p)).ToArray();
+    }
+
+    /// <summary>
+    /// The one rule for --out in every verb: a missing folder is created, and era says so (a mistyped path then shows
+    /// at once instead of a file landing somewhere unexpected). A file where a folder should be is an error on --out.
+    /// </summary>
+    public static void CreateFolderFor(string path, TextWriter output)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is null || Directory.Exists(dir)) return;
+        Directory.CreateDirectory(dir);
+        output.WriteLine($"created folder {dir}");
     }
 
     public static string Format(double v) => v.ToString("R", CultureInfo.InvariantCulture);

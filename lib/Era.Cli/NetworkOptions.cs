@@ -4,21 +4,26 @@ using Era.Backprop;
 namespace Era.Cli;
 
 /// <summary>
-/// The options that describe a 2-2-2 network run, shared by `backprop`, `excel` and `plot lr`:
-/// --preset, --inputs, --targets, --weights, --biases, --lr, --iterations.
+/// The options that describe a 2-2-2 network run, shared by `backprop`, `excel`, `plot` and `derive`:
+/// --preset, --inputs, --targets, --weights, --biases, --lr, --iterations. Typed: a bad value is refused while parsing,
+/// with the option's name and its limit.
 /// </summary>
 public sealed class NetworkOptions
 {
-    public Option<string> Preset { get; } = new("--preset") { Description = "classic (t1=0.01, t2=0.99) or era (t1=t2=0.5)", DefaultValueFactory = _ => "classic" };
-    public Option<string?> Inputs { get; } = new("--inputs") { Description = "i1,i2" };
-    public Option<string?> Targets { get; } = new("--targets") { Description = "t1,t2" };
-    public Option<string?> Weights { get; } = new("--weights") { Description = "w1,w2,w3,w4,w5,w6,w7,w8" };
-    public Option<string?> Biases { get; } = new("--biases") { Description = "b1,b2: fixed biases added to h1,h2 and o1,o2 (not trained)" };
-    public Option<string?> LearningRate { get; } = new("--lr") { Description = "learning rate η > 0" };
-    public Option<string?> Iterations { get; } = new("--iterations") { Description = "rows in the table (default 181)" };
+    public const int MaxIterations = 1_000_000;
+
+    public Option<string> Preset { get; } = TypedOptions.Choice("--preset", "classic (t1=0.01, t2=0.99) or era (t1=t2=0.5)", ["classic", "era"], "classic");
+    public Option<double[]?> Inputs { get; } = TypedOptions.Numbers("--inputs", "i1,i2", count: 2);
+    public Option<double[]?> Targets { get; } = TypedOptions.Numbers("--targets", "t1,t2", count: 2);
+    public Option<double[]?> Weights { get; } = TypedOptions.Numbers("--weights", "w1,w2,w3,w4,w5,w6,w7,w8", count: 8);
+    public Option<double[]?> Biases { get; } = TypedOptions.Numbers("--biases", "b1,b2: fixed biases added to h1,h2 and o1,o2 (not trained)", count: 2);
+    public Option<double?> LearningRate { get; } = TypedOptions.Number("--lr", "learning rate η > 0 (default 0.5)", positive: true, what: "learning rate");
+    public Option<int> Iterations { get; } = TypedOptions.Int("--iterations",
+        $"rows in the table, 1 to {MaxIterations} (default {IterationTable.DefaultIterations})", 1, MaxIterations, IterationTable.DefaultIterations);
 
     /// <param name="withLearningRate">false for verbs that take a list of rates instead (--lrs).</param>
-    public void AddTo(Command command, bool withLearningRate = true)
+    /// <param name="withIterations">false for verbs with their own meaning of --iterations.</param>
+    public void AddTo(Command command, bool withLearningRate = true, bool withIterations = true)
     {
         command.Options.Add(Preset);
         command.Options.Add(Inputs);
@@ -26,44 +31,27 @@ public sealed class NetworkOptions
         command.Options.Add(Weights);
         command.Options.Add(Biases);
         if (withLearningRate) command.Options.Add(LearningRate);
-        command.Options.Add(Iterations);
+        if (withIterations) command.Options.Add(Iterations);
     }
 
     public NetworkConfig Config(ParseResult parse)
     {
-        NetworkConfig c;
-        try { c = NetworkConfig.Preset(parse.GetValue(Preset) ?? "classic"); }
-        catch (ArgumentException e) { throw new UsageException("--preset", e.Message); }
-        if (parse.GetValue(Inputs) is string i) { var v = Cli.ParseDoubles("--inputs", i, 2); c = c with { I1 = v[0], I2 = v[1] }; }
-        if (parse.GetValue(Targets) is string t) { var v = Cli.ParseDoubles("--targets", t, 2); c = c with { T1 = v[0], T2 = v[1] }; }
-        if (parse.GetValue(Weights) is string w) c = c with { Weights = Era.Backprop.Weights.FromArray(Cli.ParseDoubles("--weights", w, 8)) };
-        if (parse.GetValue(Biases) is string b) { var v = Cli.ParseDoubles("--biases", b, 2); c = c with { B1 = v[0], B2 = v[1] }; }
-        if (parse.GetValue(LearningRate) is string lr)
-        {
-            double eta = Cli.ParseDouble("--lr", lr);
-            if (eta <= 0) throw new UsageException("--lr", $"learning rate must be > 0, got {Cli.Format(eta)}");
-            c = c with { LearningRate = eta };
-        }
+        var c = NetworkConfig.Preset(parse.GetValue(Preset) ?? "classic");
+        if (parse.GetValue(Inputs) is { Length: > 0 } i) c = c with { I1 = i[0], I2 = i[1] };
+        if (parse.GetValue(Targets) is { Length: > 0 } t) c = c with { T1 = t[0], T2 = t[1] };
+        if (parse.GetValue(Weights) is { Length: > 0 } w) c = c with { Weights = Era.Backprop.Weights.FromArray(w) };
+        if (parse.GetValue(Biases) is { Length: > 0 } b) c = c with { B1 = b[0], B2 = b[1] };
+        if (parse.GetValue(LearningRate) is double eta) c = c with { LearningRate = eta };
         return c;
     }
 
-    public int IterationCount(ParseResult parse)
-    {
-        if (parse.GetValue(Iterations) is not string text) return IterationTable.DefaultIterations;
-        if (!int.TryParse(text.Trim(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n))
-            throw new UsageException("--iterations", $"'{text.Trim()}' is not a whole number");
-        if (n < 1) throw new UsageException("--iterations", $"must be ≥ 1, got {n}");
-        if (n > 1_000_000) throw new UsageException("--iterations", $"must be ≤ 1000000, got {n}");
-        return n;
-    }
+    public int IterationCount(ParseResult parse) => parse.GetValue(Iterations);
 
-    /// <summary>Parses --lrs "0.1,0.2,..." (every rate > 0); the course's six rates when absent.</summary>
-    public static IReadOnlyList<double> LearningRates(ParseResult parse, Option<string?> lrs)
-    {
-        if (parse.GetValue(lrs) is not string text) return LearningRateSweep.DefaultRates;
-        var rates = Cli.ParseDoubles("--lrs", text);
-        foreach (var r in rates)
-            if (r <= 0) throw new UsageException("--lrs", $"every learning rate must be > 0, got {Cli.Format(r)}");
-        return rates;
-    }
+    /// <summary>--lrs "0.1,0.2,...": every rate &gt; 0.</summary>
+    public static Option<double[]?> LearningRatesOption(string description) =>
+        TypedOptions.Numbers("--lrs", description, positive: true, each: "learning rate");
+
+    /// <summary>The rates of --lrs; the course's six when absent.</summary>
+    public static IReadOnlyList<double> LearningRates(ParseResult parse, Option<double[]?> lrs) =>
+        parse.GetValue(lrs) is { Length: > 0 } rates ? rates : LearningRateSweep.DefaultRates; // absent: an empty array
 }

@@ -7,6 +7,7 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return SetupCommand.Create();
         yield return BackpropCommand.Create();
         yield return DeriveCommand.Create();
         yield return ExcelCommand.Create();

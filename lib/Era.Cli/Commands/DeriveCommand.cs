@@ -14,8 +14,8 @@ internal static class DeriveCommand
     {
         var command = new Command("derive", "The chain-rule derivation of ∂E_total/∂w for one weight or all eight: the chain of " +
             "factors, each factor's symbolic form and value, the sum over the paths, and the closed form.");
-        var weight = new Option<string>("--weight") { Description = "w1..w8 or all", DefaultValueFactory = _ => "all" };
-        var format = new Option<string>("--format") { Description = "text (terminal) or latex (KaTeX/MathJax, for notebooks and pages)", DefaultValueFactory = _ => "text" };
+        var weight = TypedOptions.Choice("--weight", "the weight to derive", ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "all"], "all");
+        var format = TypedOptions.Choice("--format", "text (terminal) or latex (KaTeX/MathJax, for notebooks and pages)", Formats, "text");
         var network = new NetworkOptions();
         command.Options.Add(weight);
         command.Options.Add(format);
@@ -27,12 +27,8 @@ internal static class DeriveCommand
         command.Options.Add(network.Biases);
         Cli.SetHandler(command, parse =>
         {
-            string fmt = (parse.GetValue(format) ?? "text").Trim().ToLowerInvariant();
-            if (!Formats.Contains(fmt))
-                throw new UsageException("--format", $"unknown format '{parse.GetValue(format)}' (expected one of: {string.Join(", ", Formats)})");
-            string w = (parse.GetValue(weight) ?? "all").Trim().ToLowerInvariant();
-            if (w != "all" && !Backprop.Weights.Names.Contains(w))
-                throw new UsageException("--weight", $"unknown weight '{parse.GetValue(weight)}' (expected w1..w8 or all)");
+            string fmt = parse.GetValue(format) ?? "text";
+            string w = parse.GetValue(weight) ?? "all";
             var config = network.Config(parse);
             var names = w == "all" ? Backprop.Weights.Names : [w];
             var output = parse.InvocationConfiguration.Output;

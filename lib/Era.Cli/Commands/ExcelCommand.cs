@@ -14,8 +14,8 @@ internal static class ExcelCommand
             + "comparison as live formulas (with the values era computed cached), and charts of E_total.");
         var network = new NetworkOptions();
         network.AddTo(command);
-        var output = new Option<string?>("--out") { Description = "the .xlsx file to write (required; replaced atomically)" };
-        var rates = new Option<string?>("--lrs") { Description = "learning rates of the Compare sheet (default 0.1,0.2,0.5,0.8,1,2)" };
+        var output = new Option<string?>("--out") { Description = "the .xlsx file to write (required; replaced atomically; a missing folder is created, and era says so)" };
+        var rates = NetworkOptions.LearningRatesOption("learning rates of the Compare sheet, each > 0 (default 0.1,0.2,0.5,0.8,1,2)");
         command.Options.Add(output);
         command.Options.Add(rates);
 
@@ -37,6 +37,7 @@ internal static class ExcelCommand
 
             try
             {
+                Cli.CreateFolderFor(path, parse.InvocationConfiguration.Output);
                 BackpropWorkbook.WriteFile(path, config, iterations, lrs);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -45,7 +46,7 @@ internal static class ExcelCommand
             }
             catch (ArgumentException e)
             {
-                throw new UsageException("excel", e.Message); // a value the options let through but the network rejects
+                throw new UsageException("excel", e.Message); // a value the options let through but the library rejects
             }
             parse.InvocationConfiguration.Output.WriteLine(
                 $"wrote {path}: {iterations} iterations at η = {Cli.Format(config.LearningRate)}, "

@@ -26,7 +26,7 @@ internal static class PlotCommand
         var command = new Command("lr", "E_total vs iteration for several learning rates (the course's six by default)");
         var network = new NetworkOptions();
         network.AddTo(command, withLearningRate: false);
-        var lrs = new Option<string?>("--lrs") { Description = "learning rates, comma-separated (default 0.1,0.2,0.5,0.8,1,2)" };
+        var lrs = NetworkOptions.LearningRatesOption("learning rates, comma-separated, each > 0 (default 0.1,0.2,0.5,0.8,1,2)");
         var log = new Option<bool>("--log") { Description = "E_total on a log axis" };
         var grid = new Option<bool>("--grid") { Description = "small multiples: one chart per learning rate" };
         command.Options.Add(lrs);
@@ -52,27 +52,32 @@ internal static class PlotCommand
 
     private static Command Network()
     {
-        var command = new Command("network", "The 2-2-2 network with its weights on the edges (with --iterations N: the weights after N steps)");
+        var command = new Command("network", "The 2-2-2 network with its weights on the edges: the initial weights, or with "
+            + "--iterations N the weights after N gradient-descent steps");
         var network = new NetworkOptions();
-        network.AddTo(command);
+        network.AddTo(command, withIterations: false);
+        var steps = TypedOptions.Int("--iterations",
+            $"gradient-descent steps before drawing the weights, 0 to {NetworkOptions.MaxIterations} (default 0: the initial weights)",
+            0, NetworkOptions.MaxIterations, 0);
+        command.Options.Add(steps);
         var output = new OutputOptions(command);
         Cli.SetHandler(command, parse =>
         {
             var target = output.Resolve(parse);
             var config = network.Config(parse);
+            int n = parse.GetValue(steps);
             Figure figure;
-            if (parse.GetValue(network.Iterations) is null)
+            if (n == 0)
             {
                 figure = Charts.Network(config);
             }
             else
             {
-                int steps = network.IterationCount(parse);
-                // Row k holds the weights used at iteration k; one more step gives the weights after `steps` updates.
-                var last = IterationTable.Run(config, steps).Rows[^1];
+                // Row k holds the weights used at iteration k; one more step gives the weights after n updates.
+                var last = IterationTable.Stream(config, n).Last();
                 var trained = last.Weights.Step(last.Gradients, config.LearningRate);
                 figure = Charts.Network(config, trained,
-                    $"2-2-2 network after {steps.ToString(CultureInfo.InvariantCulture)} steps at η = {Cli.Format(config.LearningRate)}");
+                    $"2-2-2 network after {n.ToString(CultureInfo.InvariantCulture)} steps at η = {Cli.Format(config.LearningRate)}");
             }
             return Write(parse, figure, target);
         });
@@ -84,6 +89,7 @@ internal static class PlotCommand
         var stderr = parse.InvocationConfiguration.Error;
         try
         {
+            Cli.CreateFolderFor(target.Path, parse.InvocationConfiguration.Output);
             FigureFile.Save(figure, target.Path, target.Width, target.Height);
         }
         catch (FigureRenderException e)
@@ -103,9 +109,9 @@ internal static class PlotCommand
     /// <summary>--out (required; .html, .png or .svg), --width, --height.</summary>
     private sealed class OutputOptions
     {
-        private readonly Option<string?> _out = new("--out") { Description = "the file to write: .html, .png or .svg" };
-        private readonly Option<string?> _width = new("--width") { Description = "width in pixels (default: the figure's own)" };
-        private readonly Option<string?> _height = new("--height") { Description = "height in pixels (default: the figure's own)" };
+        private readonly Option<string?> _out = new("--out") { Description = "the file to write: .html, .png or .svg (a missing folder is created, and era says so)" };
+        private readonly Option<int?> _width = TypedOptions.OptionalInt("--width", "width in pixels, 50 to 10000 (default: the figure's own)", 50, 10_000, "pixels");
+        private readonly Option<int?> _height = TypedOptions.OptionalInt("--height", "height in pixels, 50 to 10000 (default: the figure's own)", 50, 10_000, "pixels");
 
         public OutputOptions(Command command)
         {
@@ -122,16 +128,7 @@ internal static class PlotCommand
             FigureFormat format;
             try { format = FigureFile.FormatOf(path); }
             catch (ArgumentException e) { throw new UsageException("--out", e.Message.Split(" (Parameter")[0]); }
-            return (path, format, Pixels(parse, _width, "--width"), Pixels(parse, _height, "--height"));
-        }
-
-        private static int? Pixels(ParseResult parse, Option<string?> option, string name)
-        {
-            if (parse.GetValue(option) is not string text) return null;
-            if (!int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
-                throw new UsageException(name, $"'{text.Trim()}' is not a whole number of pixels");
-            if (v < 50 || v > 10_000) throw new UsageException(name, $"must be between 50 and 10000 pixels, got {v}");
-            return v;
+            return (path, format, parse.GetValue(_width), parse.GetValue(_height));
         }
     }
 }

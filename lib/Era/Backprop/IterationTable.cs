@@ -19,20 +19,30 @@ public sealed class IterationTable
 
     public double LearningRate => Config.LearningRate;
 
-    public static IterationTable Run(NetworkConfig config, int iterations = DefaultIterations)
+    public static IterationTable Run(NetworkConfig config, int iterations = DefaultIterations) =>
+        new(config, Stream(config, iterations).ToArray());
+
+    /// <summary>
+    /// The same rows one at a time, computed as they are read: a million iterations never sit in memory together.
+    /// The arguments are checked here, before the first row is asked for.
+    /// </summary>
+    public static IEnumerable<IterationRow> Stream(NetworkConfig config, int iterations = DefaultIterations)
     {
         config.Validate();
         if (iterations < 1) throw new ArgumentOutOfRangeException(nameof(iterations), iterations, "iterations must be ≥ 1");
-        var rows = new IterationRow[iterations];
-        var w = config.Weights;
-        for (int k = 0; k < iterations; k++)
+        return Rows(config, iterations);
+
+        static IEnumerable<IterationRow> Rows(NetworkConfig config, int iterations)
         {
-            var f = TwoLayerNetwork.Forward(config, w);
-            var g = TwoLayerNetwork.Gradients(config, w, f);
-            rows[k] = new IterationRow(k + 1, w, f, g);
-            w = w.Step(g, config.LearningRate);
+            var w = config.Weights;
+            for (int k = 0; k < iterations; k++)
+            {
+                var f = TwoLayerNetwork.Forward(config, w);
+                var g = TwoLayerNetwork.Gradients(config, w, f);
+                yield return new IterationRow(k + 1, w, f, g);
+                w = w.Step(g, config.LearningRate);
+            }
         }
-        return new IterationTable(config, rows);
     }
 
     /// <summary>E_total of every row, in order.</summary>

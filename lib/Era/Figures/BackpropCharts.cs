@@ -13,7 +13,7 @@ public static partial class Charts
     public static Figure LearningRates(IReadOnlyList<IterationTable> tables, bool logY = false)
     {
         RequireTables(tables);
-        var fig = new Figure { Layout = { Title = new Title($"E_total vs iteration, {Targets(tables[0].Config)}"), Width = 800, Height = 500 } };
+        var fig = new Figure { Layout = { Title = new Title($"E_total vs iteration{LogNote(logY)}, {Targets(tables[0].Config)}"), Width = 800, Height = 500 } };
         foreach (var t in tables)
             fig.Data.Add(LossLine(t));
         var x = fig.Layout.X(1);
@@ -40,7 +40,7 @@ public static partial class Charts
         {
             Layout =
             {
-                Title = new Title($"E_total vs iteration, one chart per learning rate, {Targets(tables[0].Config)}"),
+                Title = new Title($"E_total vs iteration{LogNote(logY)}, one chart per learning rate, {Targets(tables[0].Config)}"),
                 Width = 330 * columns + 80,
                 Height = 280 * rows + 100,
                 ShowLegend = false,
@@ -56,7 +56,13 @@ public static partial class Charts
             // Axis titles only on the outer edge of the grid: "iteration" under the bottom chart of each column.
             if (k + columns > n) x.Title = new Title("iteration");
             if ((k - 1) % columns == 0) y.Title = new Title("E_total");
-            if (logY) y.Type = "log";
+            if (logY)
+            {
+                // A small panel on a log axis otherwise labels every minor digit (2, 3, 4, … 9) and they run together.
+                y.Type = "log";
+                y.NTicks = 4;
+                y.TickFormat = ".2~g";
+            }
             fig.Layout.Annotations.Add(Subplots.Title(fig.Layout, k, line.Name!));
         }
         return fig;
@@ -76,6 +82,8 @@ public static partial class Charts
         ArgumentNullException.ThrowIfNull(tables);
         if (tables.Count == 0) throw new ArgumentException("need at least one learning rate's table", nameof(tables));
     }
+
+    private static string LogNote(bool logY) => logY ? " (E_total on a log axis)" : "";
 
     private static string Targets(NetworkConfig c) => $"targets t1 = {Number(c.T1)}, t2 = {Number(c.T2)}";
 

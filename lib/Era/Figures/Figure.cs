@@ -222,6 +222,10 @@ public sealed class Axis
     [JsonPropertyName("visible")] public bool? Visible { get; set; }
     [JsonPropertyName("dtick")] public double? DTick { get; set; }
 
+    /// <summary>At most this many ticks (plotly.js picks fewer, rounder ones; on a log axis it then labels only the
+    /// decades, or 1-2-5 within them, instead of every minor digit).</summary>
+    [JsonPropertyName("nticks")] public int? NTicks { get; set; }
+
     /// <summary>d3-format string for tick labels, e.g. ".0%" or ".2e".</summary>
     [JsonPropertyName("tickformat")] public string? TickFormat { get; set; }
     [JsonPropertyName("exponentformat")] public string? ExponentFormat { get; set; }

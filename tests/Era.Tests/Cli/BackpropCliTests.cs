@@ -7,7 +7,7 @@ namespace Era.Tests.Cli;
 
 public class BackpropCliTests
 {
-    private const string Header =
+    private const string Columns =
         "t1,t2,i1,i2,w1,w2,w3,w4,h1,a_h1,h2,a_h2,w5,w6,w7,w8,o1,a_o1,o2,a_o2,E1,E2,E_tot," +
         "dE/dw1,dE/dw2,dE/dw3,dE/dw4,dE/dw5,dE/dw6,dE/dw7,dE/dw8";
 
@@ -21,11 +21,15 @@ public class BackpropCliTests
         Assert.Equal(0, exit);
         Assert.Equal("", stderr);
         var lines = stdout.TrimEnd('\n').Split('\n');
-        Assert.Equal(Header, lines[0]);
+        Assert.Equal("k," + Columns, lines[0]);
         Assert.Equal(182, lines.Length);
         var expected = Values(IterationTable.Run(NetworkConfig.Classic));
         for (int k = 1; k < lines.Length; k++)
-            Assert.Equal(expected[k - 1], lines[k].Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray());
+        {
+            var cells = lines[k].Split(',');
+            Assert.Equal(k.ToString(CultureInfo.InvariantCulture), cells[0]); // the k column, as in table, markdown and JSON
+            Assert.Equal(expected[k - 1], cells.Skip(1).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray());
+        }
     }
 
     [Fact]
@@ -35,12 +39,12 @@ public class BackpropCliTests
             "--weights", "1,2,3,4,5,6,7,8", "--biases", "0.35,0.6", "--lr", "0.25", "--iterations", "5", "--format", "csv");
         Assert.Equal(0, exit);
         var lines = stdout.TrimEnd('\n').Split('\n');
-        Assert.Equal("t1,t2,i1,i2,b1,b2,w1,w2,w3,w4,", lines[0][..30]);
+        Assert.Equal("k,t1,t2,i1,i2,b1,b2,w1,w2,w3,w4,", lines[0][..32]);
         Assert.Equal(6, lines.Length);
         var c = new NetworkConfig(0.3, -0.2, 0.1, 0.7, new Weights(1, 2, 3, 4, 5, 6, 7, 8), 0.25, 0.35, 0.6);
         var expected = Values(IterationTable.Run(c, 5));
         for (int k = 1; k < lines.Length; k++)
-            Assert.Equal(expected[k - 1], lines[k].Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray());
+            Assert.Equal(expected[k - 1], lines[k].Split(',').Skip(1).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray());
     }
 
     [Fact]
@@ -67,12 +71,12 @@ public class BackpropCliTests
     }
 
     [Fact]
-    public void MarkdownIsATableOfTheValues()
+    public void MarkdownIsATableOfTheValuesRoundedToSixSignificantDigits()
     {
         var (exit, stdout, _) = CliRunner.Run("backprop", "--format", "markdown", "--iterations", "4");
         Assert.Equal(0, exit);
         var lines = stdout.TrimEnd('\n').Split('\n');
-        Assert.Equal("| k | " + Header.Replace(",", " | ") + " |", lines[0]);
+        Assert.Equal("| k | " + Columns.Replace(",", " | ") + " |", lines[0]);
         Assert.Matches(@"^\| ---: \|( ---: \|)+$", lines[1]);
         Assert.Equal(6, lines.Length);
         var table = IterationTable.Run(NetworkConfig.Classic, 4);
@@ -81,7 +85,14 @@ public class BackpropCliTests
         {
             var cells = lines[k + 2].Trim('|').Split('|').Select(s => s.Trim()).ToArray();
             Assert.Equal((k + 1).ToString(CultureInfo.InvariantCulture), cells[0]);
-            Assert.Equal(expected[k], cells.Skip(1).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray());
+            var shown = cells.Skip(1).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(expected[k].Length, shown.Length);
+            for (int j = 0; j < shown.Length; j++)
+            {
+                Assert.True(Math.Abs(shown[j] - expected[k][j]) <= 5e-6 * Math.Abs(expected[k][j]), $"{cells[j + 1]} vs {expected[k][j]}");
+                Assert.True(cells[j + 1].TrimStart('-').Replace(".", "", StringComparison.Ordinal).Split('E')[0].TrimStart('0').Length <= 6,
+                    $"{cells[j + 1]} has more than six significant digits");
+            }
         }
     }
 

@@ -36,11 +36,18 @@ public static class LibreOffice
     /// Opens every workbook in one LibreOffice process, recalculates it fully and saves it as .xlsx into
     /// <paramref name="outDir"/> under the same file name; returns the new paths in the order given.
     /// </summary>
-    public static IReadOnlyList<string> Recalculate(string outDir, params string[] workbooks)
+    public static IReadOnlyList<string> Recalculate(string outDir, params string[] workbooks) => Convert(outDir, "xlsx", workbooks);
+
+    /// <summary>
+    /// Opens every workbook in one LibreOffice process (recalculating it) and saves it in <paramref name="format"/>
+    /// ("xlsx", or "fods": flat OpenDocument XML, which shows how LibreOffice itself understood the file, charts
+    /// included) into <paramref name="outDir"/>; returns the new paths in the order given.
+    /// </summary>
+    public static IReadOnlyList<string> Convert(string outDir, string format, params string[] workbooks)
     {
         string soffice = Executable();
         Directory.CreateDirectory(outDir);
-        var outputs = workbooks.Select(w => Path.Combine(outDir, Path.GetFileNameWithoutExtension(w) + ".xlsx")).ToList();
+        var outputs = workbooks.Select(w => Path.Combine(outDir, Path.GetFileNameWithoutExtension(w) + "." + format)).ToList();
         foreach (var (input, output) in workbooks.Zip(outputs))
         {
             if (Path.GetFullPath(input) == Path.GetFullPath(output))
@@ -60,7 +67,7 @@ public static class LibreOffice
                 UseShellExecute = false,
             };
             foreach (string arg in new[] { "-env:UserInstallation=" + new Uri(profile).AbsoluteUri, "--headless", "--norestore", "--nologo",
-                         "--convert-to", "xlsx", "--outdir", outDir })
+                         "--convert-to", format, "--outdir", outDir })
                 start.ArgumentList.Add(arg);
             foreach (string w in workbooks) start.ArgumentList.Add(Path.GetFullPath(w));
 

@@ -59,7 +59,7 @@ public sealed class WriterCliTests : IDisposable
     [InlineData("--iterations: a workbook holds at most", "--out", "x.xlsx", "--iterations", "20000")]
     [InlineData("--lr: learning rate must be > 0", "--out", "x.xlsx", "--lr", "-1")]
     [InlineData("--weights: expected 8", "--out", "x.xlsx", "--weights", "1,2")]
-    [InlineData("--preset: unknown preset", "--out", "x.xlsx", "--preset", "mnist")]
+    [InlineData("--preset: unknown value 'mnist'", "--out", "x.xlsx", "--preset", "mnist")]
     public void BadInputIsOneLineAndExitTwoAndNoFile(string message, params string[] args)
     {
         var (code, stdout, stderr) = Run(args.Select(a => a == "x.xlsx" || a == "x.xls" ? Path.Combine(_dir, a) : a).ToArray());

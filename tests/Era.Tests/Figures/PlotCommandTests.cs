@@ -94,8 +94,8 @@ public sealed class PlotCommandTests : IDisposable
     [InlineData("--width: must be between 50 and 10000 pixels, got 0", "plot", "network", "--width", "0", "--out", "FILE.png")]
     [InlineData("--height: 'tall' is not a whole number", "plot", "network", "--height", "tall", "--out", "FILE.png")]
     [InlineData("--lrs: every learning rate must be > 0, got -1", "plot", "lr", "--lrs", "0.5,-1", "--out", "FILE.html")]
-    [InlineData("--preset: unknown preset 'mazur'", "plot", "network", "--preset", "mazur", "--out", "FILE.html")]
-    [InlineData("Unrecognized command or argument '--lr'", "plot", "lr", "--lr", "0.5", "--out", "FILE.html")]
+    [InlineData("--preset: unknown value 'mazur' (expected one of: classic, era)", "plot", "network", "--preset", "mazur", "--out", "FILE.html")]
+    [InlineData("unknown option '--lr' for `era plot lr`", "plot", "lr", "--lr", "0.5", "--out", "FILE.html")]
     [InlineData("--iterations: at most 100000 for a plot", "plot", "lr", "--iterations", "1000000", "--out", "FILE.png")]
     public void BadInputIsExitTwoWithAMessageAndNoFile(string message, params string[] args)
     {
