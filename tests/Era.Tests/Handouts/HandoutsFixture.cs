@@ -4,8 +4,8 @@ using PuppeteerSharp;
 
 namespace Era.Tests.Handouts;
 
-/// <summary>The handouts of the fixture notebooks, written once, and a headless Chromium (PuppeteerSharp) to load them.</summary>
-public sealed class HandoutsFixture : IAsyncLifetime
+/// <summary>The handouts of the fixture notebooks, written once, and the headless Chromium (PuppeteerSharp) that loads them.</summary>
+public sealed class HandoutsFixture : IDisposable
 {
     public static string Notebooks => Path.Combine(AppContext.BaseDirectory, "Handouts", "notebooks");
 
@@ -13,24 +13,21 @@ public sealed class HandoutsFixture : IAsyncLifetime
 
     public string Out => Path.Combine(Root, "handouts");
 
-    public HandoutsResult Result { get; private set; } = null!;
+    public HandoutsResult Result { get; }
 
-    public IBrowser Browser { get; private set; } = null!;
+    private readonly ChromiumRenderer _chromium;
 
-    private string _profile = "";
+    public IBrowser Browser => _chromium.Browser;
 
-    public async Task InitializeAsync()
+    public HandoutsFixture()
     {
         Result = Era.Handouts.Handouts.Write(new HandoutsOptions { NotebooksDirectory = Notebooks, OutputDirectory = Out });
-        _profile = Directory.CreateTempSubdirectory("era-puppeteer-").FullName;
-        Browser = await Puppeteer.LaunchAsync(Chromium.LaunchOptions(ChromiumRenderer.FindBrowser(), _profile, TimeSpan.FromSeconds(60)));
+        _chromium = ChromiumRenderer.Start(new ChromiumOptions { StartTimeout = TimeSpan.FromSeconds(60) });
     }
 
-    public async Task DisposeAsync()
+    public void Dispose()
     {
-        if (Browser is not null) await Browser.CloseAsync();
-        Browser?.Dispose();
-        foreach (var dir in new[] { Root, _profile })
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        _chromium.Dispose();
+        Directory.Delete(Root, recursive: true);
     }
 }
