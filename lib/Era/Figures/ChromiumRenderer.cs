@@ -130,7 +130,7 @@ public sealed class ChromiumRenderer : IDisposable
         };
         foreach (var flag in Flags) start.ArgumentList.Add(flag);
         start.ArgumentList.Add($"--user-data-dir={profile}");
-        start.ArgumentList.Add("about:blank");
+        start.ArgumentList.Add(new Uri(page).AbsoluteUri);  // starts loading plotly.js while PuppeteerSharp connects
 
         // era starts the browser itself and connects PuppeteerSharp to it, so that the process is era's from its first
         // moment: signals end it, and its exit code and last words are there to quote when it fails to start.
@@ -223,10 +223,18 @@ public sealed class ChromiumRenderer : IDisposable
     /// <summary>Opens the figure page (a tab whose console errors are recorded) and waits for plotly.js.</summary>
     private async Task OpenFigurePageAsync(string url)
     {
+        // The browser opened the figure page at start-up and has been loading plotly.js meanwhile: take that tab.
         var pages = await Browser.PagesAsync().ConfigureAwait(false);
-        _page = pages.Length > 0 ? pages[0] : await Browser.NewPageAsync().ConfigureAwait(false);
+        if (pages.Length > 0) _page = pages[0];
+        else
+        {
+            _page = await Browser.NewPageAsync().ConfigureAwait(false);
+            await _page.GoToAsync(url, new NavigationOptions { WaitUntil = [WaitUntilNavigation.Load], Timeout = 0 }).ConfigureAwait(false);
+        }
         RecordErrors(_page, _consoleErrors);
-        await _page.GoToAsync(url, new NavigationOptions { WaitUntil = [WaitUntilNavigation.Load], Timeout = 0 }).ConfigureAwait(false);
+        // The page (not the blank document before it) has finished loading plotly.js.
+        await _page.WaitForExpressionAsync($"location.href === {JsonSerializer.Serialize(url, FigureJsonContext.Default.String)} && document.readyState === 'complete'",
+            new WaitForFunctionOptions { Timeout = 0, PollingInterval = 20 }).ConfigureAwait(false);
         string version = await _page.EvaluateExpressionAsync<string>("typeof Plotly === 'object' ? Plotly.version : 'missing'").ConfigureAwait(false);
         if (version == "missing")
             throw new FigureRenderException($"plotly.js did not load into the page{ErrorsSuffix(TakeConsoleErrors(0))}");
