@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Era.Excel.Checking;
 using Era.Figures;
@@ -27,6 +28,28 @@ public class HandoutsTests : IDisposable
     private static Dictionary<string, string> Snapshot(string dir) =>
         Directory.GetFiles(dir, "*", SearchOption.AllDirectories)
             .ToDictionary(f => Path.GetRelativePath(dir, f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));
+
+    [Fact]
+    public void PagesUseTheKatexVersionNpmPins()
+    {
+        string web = PlotlyJs.FindWebFolder()!;
+        using var package = JsonDocument.Parse(File.ReadAllText(Path.Combine(web, "package.json")));
+        Assert.Equal(WebAssets.KatexVersion, package.RootElement.GetProperty("dependencies").GetProperty("katex").GetString());
+        using var lockFile = JsonDocument.Parse(File.ReadAllText(Path.Combine(web, "package-lock.json")));
+        Assert.Equal(WebAssets.KatexVersion, lockFile.RootElement.GetProperty("packages").GetProperty("node_modules/katex").GetProperty("version").GetString());
+        using var installed = JsonDocument.Parse(File.ReadAllText(Path.Combine(web, "node_modules", "katex", "package.json")));
+        Assert.Equal(WebAssets.KatexVersion, installed.RootElement.GetProperty("version").GetString());
+    }
+
+    [Fact]
+    public void AStylesheetWhoseFontsCannotBeInlinedIsRefused()
+    {
+        // A KaTeX upgrade that names its fonts differently must fail loudly rather than make pages that fetch fonts.
+        var e = Assert.Throws<HandoutException>(() => WebAssets.InlineFonts("@font-face{src:url(fonts/X.woff) format(\"woff\")}", _root));
+        Assert.Contains("url(fonts/", e.Message);
+        e = Assert.Throws<HandoutException>(() => WebAssets.InlineFonts("@font-face{src:url(fonts/Missing.woff2) format(\"woff2\")}", _root));
+        Assert.Contains("Missing.woff2 is missing", e.Message);
+    }
 
     [Fact]
     public void OnePagePerNotebookAnIndexTheWorkbookAndTheGuide()
