@@ -13,6 +13,7 @@ internal static class CommandCatalog
         yield return ExcelCommand.Create();
         yield return CheckSheetCommand.Create();
         yield return PlotCommand.Create();
+        yield return HandoutsCommand.Create();
         yield return BenchCommand.Create();
         yield return TrainCommand.Create();
         yield return EvaluateCommand.Create();

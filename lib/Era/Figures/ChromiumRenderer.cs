@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Era.IO;
+using PuppeteerSharp;
 
 namespace Era.Figures;
 
@@ -28,11 +28,10 @@ public sealed record RenderCheck(
     IReadOnlyList<string> ConsoleErrors);
 
 /// <summary>
-/// A headless Chromium with plotly.js loaded, driven over the DevTools protocol: exports figures to PNG/SVG with
+/// The system's headless Chromium with plotly.js loaded, driven by PuppeteerSharp: exports figures to PNG/SVG with
 /// plotly.js's own <c>Plotly.toImage</c>. Start one, export as many figures as needed, dispose it: disposing
 /// closes the browser and deletes its temporary profile. Every wait has a timeout, so a stuck render is an error,
-/// not a hang (after one, the page may still be busy: dispose the renderer if later renders time out too).
-/// Not thread-safe: one export at a time.
+/// not a hang, and the browser stays usable for the next figure. Not thread-safe: one export at a time.
 /// </summary>
 public sealed class ChromiumRenderer : IDisposable
 {
@@ -57,10 +56,9 @@ public sealed class ChromiumRenderer : IDisposable
     private readonly Process _process;
     private readonly List<PosixSignalRegistration> _signals = [];
     private readonly Queue<string> _stderr = new();
-    private DevToolsConnection? _cdp;
-    private string? _session;
+    private IBrowser? _browser;
+    private IPage _page = null!;
     private readonly List<string> _consoleErrors = [];
-    private readonly Dictionary<string, TaskCompletionSource<bool>> _loads = [];
     private bool _disposed;
 
     public string BrowserPath { get; }
@@ -73,9 +71,12 @@ public sealed class ChromiumRenderer : IDisposable
     /// <summary>plotly.js's version as the browser reports it.</summary>
     public string PlotlyVersion { get; private set; } = "";
 
-    private ChromiumRenderer(string browser, string profile, Process process, TimeSpan renderTimeout)
+    /// <summary>The browser, for opening other pages in it (tests of handout pages, notebook outputs).</summary>
+    internal IBrowser Browser => _browser ?? throw new InvalidOperationException("the browser is not connected");
+
+    private ChromiumRenderer(string browserPath, string profile, Process process, TimeSpan renderTimeout)
     {
-        BrowserPath = browser;
+        BrowserPath = browserPath;
         ProfileDirectory = profile;
         _process = process;
         RenderTimeout = renderTimeout;
@@ -107,12 +108,12 @@ public sealed class ChromiumRenderer : IDisposable
     public static async Task<ChromiumRenderer> StartAsync(ChromiumOptions? options = null, CancellationToken ct = default)
     {
         options ??= new ChromiumOptions();
-        string browser = FindBrowser(options.BrowserPath);
+        string browserPath = FindBrowser(options.BrowserPath);
         string plotly = options.PlotlyJsPath ?? PlotlyJs.LocalScriptPath();
         if (!File.Exists(plotly)) throw new FigureRenderException($"plotly.js not found at '{plotly}'");
 
         string profile = Path.Combine(Path.GetTempPath(), $"era-chromium-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        // Private to this user: the profile holds the DevTools port file.
+        // Private to this user: the profile holds the browser's state.
         if (OperatingSystem.IsWindows()) Directory.CreateDirectory(profile);
         else Directory.CreateDirectory(profile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         // The page every figure is drawn in: blank, with the local plotly.js.
@@ -121,7 +122,7 @@ public sealed class ChromiumRenderer : IDisposable
             "<!DOCTYPE html><html><head><meta charset=\"utf-8\">" +
             $"<script src=\"{new Uri(Path.GetFullPath(plotly)).AbsoluteUri}\"></script></head><body></body></html>");
 
-        var start = new ProcessStartInfo(browser)
+        var start = new ProcessStartInfo(browserPath)
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -129,19 +130,21 @@ public sealed class ChromiumRenderer : IDisposable
         };
         foreach (var flag in Flags) start.ArgumentList.Add(flag);
         start.ArgumentList.Add($"--user-data-dir={profile}");
-        start.ArgumentList.Add(new Uri(page).AbsoluteUri);  // starts loading plotly.js while we connect
+        start.ArgumentList.Add(new Uri(page).AbsoluteUri);  // starts loading plotly.js while PuppeteerSharp connects
 
+        // era starts the browser itself and connects PuppeteerSharp to it, so that the process is era's from its first
+        // moment: signals end it, and its exit code and last words are there to quote when it fails to start.
         Process process;
         try
         {
-            process = Process.Start(start) ?? throw new FigureRenderException($"could not start Chromium ({browser})");
+            process = Process.Start(start) ?? throw new FigureRenderException($"could not start Chromium ({browserPath})");
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             TryDelete(profile);
-            throw new FigureRenderException($"could not start Chromium ({browser}): {e.Message}; {InstallHint}", e);
+            throw new FigureRenderException($"could not start Chromium ({browserPath}): {e.Message}; {InstallHint}", e);
         }
-        var renderer = new ChromiumRenderer(browser, profile, process, options.RenderTimeout);
+        var renderer = new ChromiumRenderer(browserPath, profile, process, options.RenderTimeout);
         // If the host process is stopped (Ctrl+C, SIGTERM, a notebook kernel restart) the browser goes with it:
         // .NET does not raise ProcessExit for these signals, so the renderer listens for them itself.
         AppDomain.CurrentDomain.ProcessExit += renderer.OnProcessExit;
@@ -160,22 +163,25 @@ public sealed class ChromiumRenderer : IDisposable
         try
         {
             await renderer.ConnectAsync(timeout.Token).ConfigureAwait(false);
+            await renderer.OpenFigurePageAsync(new Uri(page).AbsoluteUri).WaitAsync(timeout.Token).ConfigureAwait(false);
             return renderer;
         }
         catch (Exception e)
         {
             // If it exited, let its last words (stderr) arrive before quoting them; bounded, as helpers may hold the pipe.
             if (process.HasExited) Task.Run(() => process.WaitForExit()).Wait(TimeSpan.FromSeconds(1), CancellationToken.None);
-            string tail = renderer.StderrTail();
+            string tail = renderer.StderrTail() + ErrorsSuffix(renderer.TakeConsoleErrors(0));
             renderer.Dispose();
             if (e is OperationCanceledException && !ct.IsCancellationRequested)
                 throw new FigureRenderException(
-                    $"Chromium did not start and load plotly.js within {Seconds(options.StartTimeout)} s ({browser}){tail}", e);
+                    $"Chromium did not start and load plotly.js within {Seconds(options.StartTimeout)} s ({browserPath}){tail}", e);
+            if (e is OperationCanceledException) throw;
             if (e is FigureRenderException fre) throw new FigureRenderException(fre.Message + tail, fre.InnerException);
-            throw new FigureRenderException($"could not start Chromium ({browser}): {e.Message}{tail}", e);
+            throw new FigureRenderException($"could not start Chromium ({browserPath}): {FirstLine(e.Message)}{tail}", e);
         }
     }
 
+    /// <summary>Waits for the DevTools endpoint the browser announces in its profile, and connects PuppeteerSharp to it.</summary>
     private async Task ConnectAsync(CancellationToken ct)
     {
         // With --remote-debugging-port=0 the browser picks a free port and writes it, with the path of its
@@ -190,92 +196,60 @@ public sealed class ChromiumRenderer : IDisposable
             try { if (File.Exists(portFile)) lines = File.ReadAllLines(portFile); }
             catch (IOException) { }
         }
-        var uri = new Uri($"ws://127.0.0.1:{lines[0].Trim()}{lines[1].Trim()}");
-        _cdp = await DevToolsConnection.ConnectAsync(uri, ct).ConfigureAwait(false);
-        _cdp.Event += OnEvent;
-
-        // The browser opened the figure page at start-up and has been loading plotly.js meanwhile: attach to that tab.
-        string? targetId = null;
-        while (targetId is null)
+        var options = new ConnectOptions
         {
-            var targets = await _cdp.SendAsync("Target.getTargets", null, null, ct).ConfigureAwait(false);
-            targetId = targets.GetProperty("targetInfos").EnumerateArray()
-                .Where(t => t.GetProperty("type").GetString() == "page")
-                .Select(t => t.GetProperty("targetId").GetString())
-                .FirstOrDefault();
-            if (targetId is null) await Task.Delay(20, ct).ConfigureAwait(false);
-        }
-        _session = await AttachAsync(targetId, ct).ConfigureAwait(false);
-
-        // Wait for the page (not the blank document before it) to finish loading plotly.js.
-        const string probe =
-            "location.protocol === 'file:' && document.readyState === 'complete' ? (typeof Plotly === 'object' ? Plotly.version : 'missing') : ''";
-        while (true)
-        {
-            string version = "";
-            try
-            {
-                var v = await EvaluateAsync(_session, probe, ct).ConfigureAwait(false);
-                version = v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
-            }
-            catch (InvalidOperationException)
-            {
-                // The document was replaced while we asked (the navigation committed): ask again.
-            }
-            if (version == "missing")
-                throw new FigureRenderException($"plotly.js did not load into the page{ErrorsSuffix(TakeConsoleErrors(0))}");
-            if (version.Length > 0)
-            {
-                PlotlyVersion = version;
-                break;
-            }
-            await Task.Delay(20, ct).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Attaches to a tab and turns on the events we read (console, log, page loads); returns the session id.</summary>
-    private async Task<string> AttachAsync(string targetId, CancellationToken ct)
-    {
-        var attached = await _cdp!.SendAsync("Target.attachToTarget", new JsonObject { ["targetId"] = targetId, ["flatten"] = true }, null, ct).ConfigureAwait(false);
-        string session = attached.GetProperty("sessionId").GetString()!;
-        await _cdp.SendAsync("Runtime.enable", null, session, ct).ConfigureAwait(false);
-        await _cdp.SendAsync("Log.enable", null, session, ct).ConfigureAwait(false);
-        await _cdp.SendAsync("Page.enable", null, session, ct).ConfigureAwait(false);
-        return session;
-    }
-
-    /// <summary>Opens a new tab at <paramref name="url"/>, waits for its load event, and returns its session id.</summary>
-    private async Task<string> OpenTabAsync(string url, CancellationToken ct)
-    {
-        var target = await _cdp!.SendAsync("Target.createTarget", new JsonObject { ["url"] = "about:blank" }, null, ct).ConfigureAwait(false);
-        string session = await AttachAsync(target.GetProperty("targetId").GetString()!, ct).ConfigureAwait(false);
-        var loaded = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_loads) _loads[session] = loaded;
-        var nav = await _cdp.SendAsync("Page.navigate", new JsonObject { ["url"] = url }, session, ct).ConfigureAwait(false);
-        if (nav.TryGetProperty("errorText", out var error) && error.GetString() is { Length: > 0 } text)
-            throw new FigureRenderException($"could not open {url}: {text}");
-        using (ct.Register(() => loaded.TrySetCanceled(ct)))
-            await loaded.Task.ConfigureAwait(false);
-        return session;
-    }
-
-    private void OnEvent(string method, JsonElement p, string? session)
-    {
-        string? error = method switch
-        {
-            "Runtime.consoleAPICalled" when p.GetProperty("type").GetString() is "error" or "assert" =>
-                string.Join(" ", p.GetProperty("args").EnumerateArray().Select(a =>
-                    a.TryGetProperty("value", out var v) ? v.ToString() : a.TryGetProperty("description", out var d) ? d.GetString() : a.ToString())),
-            "Runtime.exceptionThrown" => Describe(p.GetProperty("exceptionDetails")),
-            "Log.entryAdded" when p.GetProperty("entry").GetProperty("level").GetString() == "error" =>
-                p.GetProperty("entry").GetProperty("text").GetString(),
-            _ => null,
+            BrowserWSEndpoint = $"ws://127.0.0.1:{lines[0].Trim()}{lines[1].Trim()}",
+            DefaultViewport = new ViewPortOptions { Width = 1100, Height = 900 },
         };
-        if (error is not null)
-            lock (_consoleErrors) _consoleErrors.Add(error);
-        if (method == "Page.loadEventFired" && session is not null)
-            lock (_loads)
-                if (_loads.Remove(session, out var loaded)) loaded.TrySetResult(true);
+        _browser = await Puppeteer.ConnectAsync(options).WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    private void KeepStderr(string? line)
+    {
+        // Chromium in a container complains about the missing D-Bus on every start: noise, not the cause of an error.
+        if (string.IsNullOrWhiteSpace(line) || line.Contains("dbus", StringComparison.OrdinalIgnoreCase)) return;
+        lock (_stderr)
+        {
+            _stderr.Enqueue(line);
+            while (_stderr.Count > 4) _stderr.Dequeue();
+        }
+    }
+
+    private string StderrTail()
+    {
+        lock (_stderr) return _stderr.Count == 0 ? "" : "; browser said: " + string.Join(" | ", _stderr);
+    }
+
+    /// <summary>Opens the figure page (a tab whose console errors are recorded) and waits for plotly.js.</summary>
+    private async Task OpenFigurePageAsync(string url)
+    {
+        // The browser opened the figure page at start-up and has been loading plotly.js meanwhile: take that tab.
+        var pages = await Browser.PagesAsync().ConfigureAwait(false);
+        if (pages.Length > 0) _page = pages[0];
+        else
+        {
+            _page = await Browser.NewPageAsync().ConfigureAwait(false);
+            await _page.GoToAsync(url, new NavigationOptions { WaitUntil = [WaitUntilNavigation.Load], Timeout = 0 }).ConfigureAwait(false);
+        }
+        RecordErrors(_page, _consoleErrors);
+        // The page (not the blank document before it) has finished loading plotly.js.
+        await _page.WaitForExpressionAsync($"location.href === {JsonSerializer.Serialize(url, FigureJsonContext.Default.String)} && document.readyState === 'complete'",
+            new WaitForFunctionOptions { Timeout = 0, PollingInterval = 20 }).ConfigureAwait(false);
+        string version = await _page.EvaluateExpressionAsync<string>("typeof Plotly === 'object' ? Plotly.version : 'missing'").ConfigureAwait(false);
+        if (version == "missing")
+            throw new FigureRenderException($"plotly.js did not load into the page{ErrorsSuffix(TakeConsoleErrors(0))}");
+        PlotlyVersion = version;
+    }
+
+    /// <summary>Console errors, uncaught exceptions and failed loads of a page go to <paramref name="errors"/>.</summary>
+    private static void RecordErrors(IPage page, List<string> errors)
+    {
+        page.Console += (_, e) =>
+        {
+            if (e.Message.Type is ConsoleType.Error or ConsoleType.Assert)
+                lock (errors) errors.Add(e.Message.Text);
+        };
+        page.PageError += (_, e) => { lock (errors) errors.Add(FirstLine(e.Message)); };
     }
 
     /// <summary>The figure as PNG or SVG bytes, drawn by <c>Plotly.toImage</c>; size defaults to the layout's (else 700 × 450).</summary>
@@ -349,7 +323,7 @@ public sealed class ChromiumRenderer : IDisposable
             })()
             """;
         var v = await RunAsync(js, "draw the figure", ct).ConfigureAwait(false);
-        // Replies and events arrive in order on one socket: after one more round trip, every console message the
+        // Replies and events arrive in order on one connection: after one more round trip, every console message the
         // drawing produced has been recorded.
         await RunAsync("0", "finish", ct).ConfigureAwait(false);
         return new RenderCheck(
@@ -366,30 +340,30 @@ public sealed class ChromiumRenderer : IDisposable
     /// </summary>
     internal async Task<(JsonElement Value, IReadOnlyList<string> ConsoleErrors)> OpenPageAsync(string htmlPath, string readyExpression, CancellationToken ct = default)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(RenderTimeout);
-        int errorsBefore = ConsoleErrorCount();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var errors = new List<string>();
+        var page = await Browser.NewPageAsync().ConfigureAwait(false);
         try
         {
-            string session = await OpenTabAsync(new Uri(Path.GetFullPath(htmlPath)).AbsoluteUri, timeout.Token).ConfigureAwait(false);
-            string poll = $$"""
-                new Promise(resolve => {
-                  const tick = () => {
-                    let v;
-                    try { v = ({{readyExpression}}); } catch (e) { v = undefined; }
-                    if (v) resolve(v); else setTimeout(tick, 20);
-                  };
-                  tick();
-                })
-                """;
-            var value = await EvaluateAsync(session, poll, timeout.Token).ConfigureAwait(false);
-            await EvaluateAsync(session, "0", timeout.Token).ConfigureAwait(false);
-            await _cdp!.SendAsync("Target.detachFromTarget", new JsonObject { ["sessionId"] = session }, null, timeout.Token).ConfigureAwait(false);
-            return (value, TakeConsoleErrors(errorsBefore));
+            RecordErrors(page, errors);
+            int ms = (int)Math.Clamp(RenderTimeout.TotalMilliseconds, 1, int.MaxValue);
+            string url = new Uri(Path.GetFullPath(htmlPath)).AbsoluteUri;
+            await page.GoToAsync(url, new NavigationOptions { WaitUntil = [WaitUntilNavigation.Load], Timeout = ms }).WaitAsync(ct).ConfigureAwait(false);
+            var handle = await page.WaitForExpressionAsync($"(() => {{ try {{ return ({readyExpression}); }} catch (e) {{ return undefined; }} }})()",
+                new WaitForFunctionOptions { Timeout = ms, PollingInterval = 20 }).WaitAsync(ct).ConfigureAwait(false);
+            var value = await handle.JsonValueAsync<JsonElement>().ConfigureAwait(false);
+            await page.EvaluateExpressionAsync("0").ConfigureAwait(false);  // every console message of the page has arrived
+            lock (errors) return (value, errors.ToList());
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (Exception e) when (e is WaitTaskTimeoutException or TimeoutException or NavigationException)
         {
-            throw new FigureRenderException($"the page {htmlPath} was not ready within {Seconds(RenderTimeout)} s{ErrorsSuffix(TakeConsoleErrors(errorsBefore))}");
+            List<string> so;
+            lock (errors) so = errors.ToList();
+            throw new FigureRenderException($"the page {htmlPath} was not ready within {Seconds(RenderTimeout)} s{ErrorsSuffix(so)}", e);
+        }
+        finally
+        {
+            try { await page.CloseAsync().ConfigureAwait(false); } catch (PuppeteerException) { }
         }
     }
 
@@ -397,67 +371,54 @@ public sealed class ChromiumRenderer : IDisposable
     internal async Task<JsonElement> RunAsync(string expression, string what, CancellationToken ct = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(RenderTimeout);
+        Task<JsonElement> evaluation;
         try
         {
-            return await EvaluateAsync(_session!, expression, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new FigureRenderException($"plotly.js did not {what} within {Seconds(RenderTimeout)} s (render timeout){ErrorsSuffix(TakeConsoleErrors(0))}");
-        }
-        catch (FigureRenderException e)
-        {
-            throw new FigureRenderException($"plotly.js could not {what}: {e.Message}", e.InnerException);
+            evaluation = _page.EvaluateExpressionAsync<JsonElement>(expression);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // A DevTools protocol error, a broken connection (the browser crashed or was killed), a figure too large
-            // to send: whatever it is, the caller gets one kind of error that says what could not be drawn.
-            throw new FigureRenderException($"could not {what} in Chromium: {e.Message}", e);
+            throw new FigureRenderException($"could not {what} in Chromium: {FirstLine(e.Message)}", e);
+        }
+        try
+        {
+            // A timed-out evaluation goes on in the page (a promise cannot be stopped); its late result or error is
+            // dropped, and the page takes the next figure meanwhile.
+            return await evaluation.WaitAsync(RenderTimeout, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _ = evaluation.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw new FigureRenderException($"plotly.js did not {what} within {Seconds(RenderTimeout)} s (render timeout){ErrorsSuffix(TakeConsoleErrors(0))}");
+        }
+        catch (EvaluationFailedException e)
+        {
+            throw new FigureRenderException($"plotly.js could not {what}: {EvaluationMessage(e)}", e);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A protocol error, a closed connection (the browser crashed or was killed), a figure too large to send:
+            // whatever it is, the caller gets one kind of error that says what could not be drawn.
+            _ = evaluation.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw new FigureRenderException($"could not {what} in Chromium: {FirstLine(e.Message)}", e);
         }
     }
 
-    private async Task<JsonElement> EvaluateAsync(string session, string expression, CancellationToken ct)
+    /// <summary>"Evaluation failed: TypeError: Plotly.noSuchFunction is not a function\n    at …" → the error line.</summary>
+    private static string EvaluationMessage(EvaluationFailedException e)
     {
-        var parameters = new JsonObject { ["expression"] = expression, ["awaitPromise"] = true, ["returnByValue"] = true };
-        var result = await _cdp!.SendAsync("Runtime.evaluate", parameters, session, ct).ConfigureAwait(false);
-        if (result.TryGetProperty("exceptionDetails", out var details))
-            throw new FigureRenderException(Describe(details));
-        return result.GetProperty("result").TryGetProperty("value", out var value) ? value : default;
+        string line = FirstLine(e.Message);
+        const string prefix = "Evaluation failed: ";
+        return line.StartsWith(prefix, StringComparison.Ordinal) ? line[prefix.Length..] : line;
     }
 
-    private static string Describe(JsonElement details)
-    {
-        if (details.TryGetProperty("exception", out var ex) && ex.TryGetProperty("description", out var d) && d.GetString() is { Length: > 0 } description)
-            return description.Split('\n')[0];
-        if (details.TryGetProperty("exception", out ex) && ex.TryGetProperty("value", out var v))
-            return v.ToString();
-        return details.TryGetProperty("text", out var t) ? t.GetString() ?? "error" : "error";
-    }
+    private static string FirstLine(string s) => s.Split('\n')[0].Trim();
 
     private int ConsoleErrorCount() { lock (_consoleErrors) return _consoleErrors.Count; }
 
     private List<string> TakeConsoleErrors(int from) { lock (_consoleErrors) return _consoleErrors.Skip(from).ToList(); }
 
     private static string ErrorsSuffix(IReadOnlyList<string> errors) => errors.Count == 0 ? "" : "; console: " + string.Join(" | ", errors.Take(5));
-
-    private void KeepStderr(string? line)
-    {
-        // Chromium in a container complains about the missing D-Bus on every start: noise, not the cause of an error.
-        if (string.IsNullOrWhiteSpace(line) || line.Contains("dbus", StringComparison.OrdinalIgnoreCase)) return;
-        lock (_stderr)
-        {
-            _stderr.Enqueue(line);
-            while (_stderr.Count > 4) _stderr.Dequeue();
-        }
-    }
-
-    private string StderrTail()
-    {
-        lock (_stderr) return _stderr.Count == 0 ? "" : "; browser said: " + string.Join(" | ", _stderr);
-    }
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 
@@ -481,16 +442,12 @@ public sealed class ChromiumRenderer : IDisposable
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         foreach (var registration in _signals) registration.Dispose();
         bool closing = false;
-        if (_cdp is not null)
+        if (_browser is not null)
         {
-            try
-            {
-                using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                closing = _cdp.SendAsync("Browser.close", null, null, quick.Token).Wait(TimeSpan.FromSeconds(2));
-            }
+            try { closing = _browser.CloseAsync().Wait(TimeSpan.FromSeconds(2)); }
             catch (AggregateException) { }
             catch (ObjectDisposedException) { }
-            _cdp.Dispose();
+            try { _browser.Dispose(); } catch (AggregateException) { } catch (PuppeteerException) { }
         }
         try
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Xml.Linq;
 using Era.Backprop;
@@ -198,10 +197,8 @@ public class RenderTests(ChromiumFixture fixture)
         _chromium.RenderTimeout = TimeSpan.FromSeconds(0.5);
         try
         {
-            var sw = Stopwatch.StartNew();
             var e = await Assert.ThrowsAsync<FigureRenderException>(() => _chromium.RunAsync("new Promise(() => {})", "draw the figure"));
             Assert.Contains("did not draw the figure within 0.5 s", e.Message);
-            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"took {sw.Elapsed}");
         }
         finally
         {
@@ -221,13 +218,11 @@ public class RenderTests(ChromiumFixture fixture)
     [Fact]
     public void OneBrowserExportsSeveralFigures()
     {
-        var sw = Stopwatch.StartNew();
         foreach (var name in new[] { "lr", "network", "confusion", "digits" })
         {
             var png = Png.Decode(_chromium.Export(Build(name), ImageFormat.Png));
             Assert.True(png.BrightnessVariance() > 10, $"{name}: blank?");
         }
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"4 exports took {sw.Elapsed.TotalSeconds:0.00} s");
         Assert.True(_chromium.IsRunning);
     }
 

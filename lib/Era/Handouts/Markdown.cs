@@ -1,0 +1,91 @@
+using System.Net;
+using Markdig;
+using Markdig.Extensions.Mathematics;
+using Markdig.Syntax;
+using Markdig.Syntax.Inlines;
+
+namespace Era.Handouts;
+
+/// <summary>
+/// Markdown cells to HTML with Markdig. Math (<c>$…$</c>, <c>$$…$$</c>) is passed through untouched, in
+/// <c>span.math</c> / <c>div.math</c>, for KaTeX to typeset in the page. Images pasted into a cell (attachments) become
+/// data: URLs; an image on the web becomes a link to it, so that a page never loads anything.
+/// </summary>
+public static class Markdown
+{
+    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
+        .UseMathematics()
+        .UsePipeTables()
+        .UseEmphasisExtras()
+        .UseAutoIdentifiers()
+        .UseTaskLists()
+        .UseFootnotes()
+        .UseAutoLinks()
+        .Build();
+
+    public static MarkdownDocument Parse(string markdown) => Markdig.Markdown.Parse(markdown, Pipeline);
+
+    /// <summary>Renders a markdown cell; <paramref name="attachments"/> resolves <c>attachment:name</c> images.</summary>
+    public static string ToHtml(string markdown, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? attachments = null)
+    {
+        var doc = Parse(markdown);
+        foreach (var link in doc.Descendants<LinkInline>().Where(l => l.IsImage).ToList())
+            ResolveImage(link, attachments);
+        // $$…$$ inside a paragraph is display math in Jupyter; Markdig keeps it inline, so mark it for KaTeX.
+        foreach (var math in doc.Descendants<MathInline>().Where(m => m.DelimiterCount >= 2).ToList())
+            math.ReplaceBy(new HtmlInline($"<span class=\"math display\">\\[{WebUtility.HtmlEncode(math.Content.ToString())}\\]</span>"));
+        return Markdig.Markdown.ToHtml(doc, Pipeline);
+    }
+
+    /// <summary>The first heading's text and the first paragraph (as HTML) of a notebook's markdown, for the index.</summary>
+    public static (string? Title, string? Summary) TitleAndSummary(IEnumerable<string> markdownCells)
+    {
+        string? title = null, summary = null;
+        foreach (var cell in markdownCells)
+        {
+            var doc = Parse(cell);
+            foreach (var block in doc)
+            {
+                if (title is null && block is HeadingBlock h)
+                    title = InlineText(h.Inline);
+                else if (title is not null && summary is null && block is ParagraphBlock p)
+                    summary = Markdig.Markdown.ToHtml(cell[p.Span.Start..(p.Span.End + 1)], Pipeline).Trim();
+                if (title is not null && summary is not null) return (title, summary);
+            }
+        }
+        return (title, summary);
+    }
+
+    private static string InlineText(ContainerInline? inline)
+    {
+        if (inline is null) return "";
+        var text = new System.Text.StringBuilder();
+        foreach (var i in inline.Descendants<Inline>())
+        {
+            if (i is LiteralInline l) text.Append(l.Content.ToString());
+            else if (i is CodeInline c) text.Append(c.Content);
+            else if (i is MathInline m) text.Append(m.Content.ToString());
+        }
+        return text.ToString().Trim();
+    }
+
+    private static void ResolveImage(LinkInline link, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? attachments)
+    {
+        string url = link.Url ?? "";
+        if (url.StartsWith("attachment:", StringComparison.Ordinal))
+        {
+            string name = url["attachment:".Length..];
+            if (attachments is not null && attachments.TryGetValue(name, out var bundle)
+                && bundle.FirstOrDefault(kv => kv.Key.StartsWith("image/", StringComparison.Ordinal)) is { Key: not null } image)
+                link.Url = $"data:{image.Key};base64,{image.Value.Replace("\n", "", StringComparison.Ordinal)}";
+            return;
+        }
+        if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+            || url.StartsWith("//", StringComparison.Ordinal))
+        {
+            // Offline pages: link to the picture rather than load it.
+            link.IsImage = false;
+            if (link.FirstChild is null) link.AppendChild(new LiteralInline(WebUtility.HtmlDecode(url)));
+        }
+    }
+}
