@@ -3,15 +3,14 @@ using Era.Figures;
 namespace Era.Notebooks;
 
 /// <summary>
-/// A figure as notebook output. The static picture is drawn by plotly.js itself in headless Chromium (one browser
-/// per kernel, started on the first figure); without Chromium the figure is shown interactively only.
+/// A figure as notebook output. The static picture is drawn by plotly.js itself in headless Chromium (the one
+/// browser <see cref="FigureImages"/> shares in the kernel process); without Chromium the figure is interactive only.
 /// </summary>
 public static class FigureOutput
 {
     private static readonly object Gate = new();
-    private static ChromiumRenderer? _renderer;
     private static bool? _browserFound;
-    private static (string Json, byte[] Png)? _last; // html and png of one display render the same picture once
+    private static (string Json, byte[] Png)? _last; // the html and png of one display render the same picture once
 
     /// <summary>Whether a browser for static pictures is installed (checked once).</summary>
     public static bool CanRenderImages
@@ -23,7 +22,7 @@ public static class FigureOutput
                 if (_browserFound is null)
                 {
                     try { ChromiumRenderer.FindBrowser(); _browserFound = true; }
-                    catch (Exception) { _browserFound = false; }
+                    catch (Exception e) when (e is FigureRenderException or InvalidOperationException or FileNotFoundException) { _browserFound = false; }
                 }
                 return _browserFound.Value;
             }
@@ -46,13 +45,7 @@ public static class FigureOutput
         lock (Gate)
         {
             if (_last is { } last && last.Json == json) return last.Png;
-            if (_renderer is null || !_renderer.IsRunning)
-            {
-                _renderer?.Dispose();
-                _renderer = ChromiumRenderer.Start();
-                AppDomain.CurrentDomain.ProcessExit += (_, _) => _renderer?.Dispose();
-            }
-            var png = _renderer.Export(figure, ImageFormat.Png);
+            var png = figure.ToPng();
             _last = (json, png);
             return png;
         }

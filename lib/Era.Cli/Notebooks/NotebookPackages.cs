@@ -52,7 +52,10 @@ public static class NotebookPackages
         }
     }
 
-    /// <summary>Both packages exist and are newer than every source file they are built from.</summary>
+    /// <summary>The feed holds every package, newer than every source file it is built from.</summary>
+    public static bool IsCurrent(string repositoryRoot) => UpToDate(repositoryRoot, FeedDirectory);
+
+    /// <summary>Every package exists and is newer than every source file it is built from.</summary>
     private static bool UpToDate(string root, string feed)
     {
         var packed = PackageIds.Select(id => new FileInfo(Path.Combine(feed, $"{id}.{Version}.nupkg"))).ToList();

@@ -1,7 +1,8 @@
 namespace Era.Cli.Setup;
 
 /// <summary>
-/// `./era setup`: finds what is missing (apt packages, npm packages, the pinned dotnet tool), installs only that, and
+/// `./era setup`: finds what is missing (apt packages, npm packages, the pinned dotnet tool, the notebooks' library in
+/// the local NuGet feed), installs only that, and
 /// says each command before it runs it. Run twice, the second run finds nothing to do.
 /// </summary>
 public static class Installer
@@ -33,6 +34,8 @@ public static class Installer
         var tools = SystemSetupHost.PinnedTools(host.Root);
         if (tools.Count > 0 && !host.ToolsRestored())
             missing.Add(new Missing("dotnet-tool", string.Join(", ", tools.Select(t => $"{t.Id} {t.Version}")), "the notebook kernel, pinned by dotnet-tools.json"));
+        if (!host.NotebookPackagesCurrent())
+            missing.Add(new Missing("nuget-feed", $"Era.Notebooks {Notebooks.NotebookPackages.Version}", "the library the notebooks load, packed by `./era notebooks pack`"));
         return missing;
     }
 
@@ -64,6 +67,8 @@ public static class Installer
         }
         if (missing.Any(m => m.Kind == "dotnet-tool"))
             Step(host, output, error, "dotnet", ["tool", "restore"]);
+        if (missing.Any(m => m.Kind == "nuget-feed"))
+            Step(host, output, error, Path.Combine(host.Root, "era"), ["notebooks", "pack"]);
 
         var left = FindMissing(host);
         foreach (var m in left) error.WriteLine($"era setup: still missing: {m}");

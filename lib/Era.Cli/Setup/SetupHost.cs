@@ -19,6 +19,8 @@ public interface ISetupHost
     bool NpmPackagesCurrent();
     /// <summary>Every tool of dotnet-tools.json is in the NuGet package cache at the pinned version.</summary>
     bool ToolsRestored();
+    /// <summary>The local NuGet feed holds the course library the notebooks load, built from the current sources.</summary>
+    bool NotebookPackagesCurrent();
     /// <summary>Runs a program in the repository root with the console's own output; returns its exit code.</summary>
     int Run(string file, IReadOnlyList<string> args);
 }
@@ -75,6 +77,8 @@ public sealed class SystemSetupHost(string root) : ISetupHost
             ? p : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         return PinnedTools(Root).All(t => Directory.Exists(Path.Combine(cache, t.Id.ToLowerInvariant(), t.Version.ToLowerInvariant())));
     }
+
+    public bool NotebookPackagesCurrent() => Notebooks.NotebookPackages.IsCurrent(Root);
 
     public int Run(string file, IReadOnlyList<string> args)
     {

@@ -65,6 +65,11 @@ public sealed partial class NotebookFileTests
         Assert.Contains("What this notebook teaches", first);
         Assert.Equal("markdown", (string?)cells[^1]["cell_type"]);
         Assert.Contains("## Try next", last);
+        // Markdown as a reader sees it: one title (the first line), then ## sections; a line starting "# " anywhere else
+        // would render as a second title (as a percent-format comment left in would).
+        var markdownLines = cells.Where(c => (string?)c["cell_type"] == "markdown").SelectMany(c => Text(c["source"]).Split('\n')).ToList();
+        Assert.Single(markdownLines, l => l.StartsWith("# ", StringComparison.Ordinal));
+        Assert.Contains(markdownLines, l => l.StartsWith("## ", StringComparison.Ordinal));
         // The first code cell loads the course library the kernel's own way.
         Assert.Contains("#r \"nuget: Era.Notebooks, 1.0.0-local\"", Text(CodeCells(Load(name)).First()["source"]));
     }

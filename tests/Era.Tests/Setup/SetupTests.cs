@@ -15,7 +15,7 @@ public class SetupTests
         public HashSet<string> Installed = [];
         public HashSet<string> Candidates = [.. AllApt, "npm"];
         public HashSet<string> Commands = ["apt-get", "npm", "dotnet"];
-        public bool NpmCurrent, Tools;
+        public bool NpmCurrent, Tools, Packed = true;
         public bool User { get; init; }
         public List<string> Ran = [];
 
@@ -26,6 +26,7 @@ public class SetupTests
         public IReadOnlySet<string> AptCandidates(IReadOnlyList<string> packages) => packages.Where(Candidates.Contains).ToHashSet();
         public bool NpmPackagesCurrent() => NpmCurrent;
         public bool ToolsRestored() => Tools;
+        public bool NotebookPackagesCurrent() => Packed;
 
         public int Run(string file, IReadOnlyList<string> args)
         {
@@ -39,6 +40,7 @@ public class SetupTests
             }
             if (a[0] == "npm") NpmCurrent = Commands.Contains("npm");
             if (a[0] == "dotnet") Tools = true;
+            if (a[0] == Path.Combine(Root, "era") && a[1] == "notebooks" && a[2] == "pack") Packed = true;
             return 0;
         }
     }
@@ -54,7 +56,7 @@ public class SetupTests
     [Fact]
     public void AFreshMachineGetsOneUpdateThenOneInstallThenNpmThenTheTool_AndASecondRunDoesNothing()
     {
-        var host = new FakeHost { Installed = ["python3-numpy"] };
+        var host = new FakeHost { Installed = ["python3-numpy"], Packed = false };
         var (code, output, err) = Install(host);
         Assert.Equal((0, ""), (code, err));
         var expectedApt = AllApt.Where(p => p != "python3-numpy");
@@ -64,6 +66,7 @@ public class SetupTests
             $"apt-get install -y -q {string.Join(" ", expectedApt)}",
             "npm ci --prefix lib/web --no-audit --no-fund --loglevel=error",
             "dotnet tool restore",
+            $"{Path.Combine(host.Root, "era")} notebooks pack",
         ], host.Ran);
         foreach (var ran in host.Ran) Assert.Contains($"== {ran}\n", output, StringComparison.Ordinal); // says what it does
         Assert.Contains("done, everything is installed", output, StringComparison.Ordinal);
