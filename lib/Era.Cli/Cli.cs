@@ -46,7 +46,7 @@ public static class Cli
         var parse = root.Parse(args);
         var command = parse.CommandResult.Command;
         // `./era` or `./era plot` alone: the list of verbs rather than "Required command was not provided".
-        if (command.Subcommands.Count > 0 && command.Action is null && parse.UnmatchedTokens.Count == 0)
+        if (command.Subcommands.Count > 0 && command.Action is null && parse.UnmatchedTokens.Count == 0 && !args.Any(a => a.StartsWith('-')))
         {
             string[] path = args.TakeWhile(a => !a.StartsWith('-')).ToArray();
             return root.Parse([.. path, "--help"]).Invoke(config);

@@ -15,6 +15,17 @@ public class FirstContactTests
     }
 
     [Fact]
+    public void VersionAndHelpStillWork()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("--version");
+        Assert.Equal((0, ""), (code, stderr));
+        Assert.Matches(@"^\d+\.\d+", stdout);
+        (code, stdout, stderr) = CliRunner.Run("--help");
+        Assert.Equal((0, ""), (code, stderr));
+        Assert.Contains("  backprop", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void PlotAloneListsItsFigures()
     {
         var (code, stdout, stderr) = CliRunner.Run("plot");
