@@ -52,9 +52,9 @@ public static class TorchCheckpoint
         if (problems.Count > 0)
             throw new CheckpointException($"{path}: the checkpoint does not match the model (nothing was loaded):\n  " + string.Join("\n  ", problems));
 
-        // Convert everything first, then copy: nothing below can fail half-way. (Counters go through float as in
-        // Era.Engine, exact below 2^24 batches.)
-        var values = state.Select(s => file[s.Name].ToArray<float>()).ToList();
+        // Convert everything first, then copy: nothing below can fail half-way. Values go through double, so a
+        // float64 model (.to(float64)) loads an F64 checkpoint exactly; copy_ rounds them to the model's dtype.
+        var values = state.Select(s => file[s.Name].ToArray<double>()).ToList();
         using var _ = no_grad();
         for (int i = 0; i < state.Count; i++)
         {
