@@ -39,18 +39,23 @@ internal static class TrainCommand
         var data = new Option<string?>("--data") { Description = "MNIST directory (default: $MNIST_DIR, then the cache data/mnist)" };
         var output = new Option<string?>("--out") { Description = "Save the final weights here (safetensors, loadable by PyTorch)" };
         var json = new Option<string?>("--json") { Description = "Write the per-epoch history here (JSON)" };
+        Option<string> engine = Torch.TorchCli.EngineOption();
+        Option<string?> device = Torch.TorchCli.DeviceOption();
 
         var command = new Command("train", "Train the reference CNN on MNIST and print each epoch's loss and accuracy");
-        foreach (var o in new Option[] { model, epochs, batchSize, lr, maxLr, momentum, weightDecay, threads, seed, data, output, json })
+        foreach (var o in new Option[] { model, epochs, batchSize, lr, maxLr, momentum, weightDecay, threads, seed, data, output, json, engine, device })
             command.Options.Add(o);
         Cli.SetHandler(command, parse =>
         {
-            if (parse.GetValue(model) != "reference")
-                throw new UsageException("--model", $"unknown model '{parse.GetValue(model)}' (available: reference)");
             var settings = new Settings(parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(lr), parse.GetValue(maxLr),
                 parse.GetValue(momentum), parse.GetValue(weightDecay), parse.GetValue(threads) ?? Environment.ProcessorCount,
                 parse.GetValue(seed), parse.GetValue(data), parse.GetValue(output), parse.GetValue(json));
             Check(settings, parse.GetValue(threads) is not null);
+            if (Torch.TorchCli.Selected(parse, engine))
+                return Torch.TorchCli.Train(parse.GetValue(model)!, new(settings.Epochs, settings.BatchSize, settings.Lr, settings.MaxLr, settings.Momentum, settings.WeightDecay, settings.Seed),
+                    settings.Threads, settings.Data, settings.Out, settings.Json, parse.GetValue(device), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            if (parse.GetValue(model) != "reference")
+                throw new UsageException("--model", $"unknown model '{parse.GetValue(model)}' (available: reference)");
             return Run(settings, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         });
         return command;
