@@ -68,6 +68,14 @@ public sealed partial class NativeLoaderTests : IDisposable
     private static partial Regex NameLine();
 
     [Fact]
+    public void LoadingSetsAPassiveOpenMpWaitPolicyUnlessOneWasChosen()
+    {
+        string? before = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY"); // as the process started
+        TorchNative.EnsureLoaded();
+        Assert.Equal(before ?? "PASSIVE", TorchNative.NativeEnvironmentVariable("OMP_WAIT_POLICY"));
+    }
+
+    [Fact]
     public void ReadsTheRealShimsVersionNeedsAsReadelfDoes()
     {
         var ours = TorchNative.VersionNeeds(File.ReadAllBytes(RealShim));
