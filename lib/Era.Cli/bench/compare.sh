@@ -12,6 +12,9 @@ shared="$root/../shared"
 for d in "$root/.." "$root/../.." "$root/../../.."; do [ -d "$d/shared/anchors" ] && { shared="$d/shared"; break; }; done
 data="${3:-${MNIST_DIR:-$shared/data/mnist}}"
 anchor="$shared/anchors/pytorch_mnist.py"
+# Both libtorch runs wait passively between OpenMP tasks (era bench --engine torchsharp sets this itself): spinning
+# threads on shared cores made each of them 3-6x slower under load (PyTorch 1.13: 3.5 s a batch vs 0.6 s).
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 [ -f "$anchor" ] || { echo "compare.sh: anchor $anchor not found" >&2; exit 2; }
 [ -d "$data" ] || { echo "compare.sh: MNIST directory $data not found (pass it as the third argument or set MNIST_DIR)" >&2; exit 2; }
 
