@@ -30,10 +30,17 @@ internal static class BenchCommand
         var seed = new Option<long>("--seed") { Description = "Seed for weights, dropout and shuffling", DefaultValueFactory = _ => 1 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up batches at the start (part of --batches)", DefaultValueFactory = _ => 3 };
 
+        Option<string> engine = Torch.TorchCli.EngineOption();
+        Option<string?> device = Torch.TorchCli.DeviceOption();
+
         var command = new Command("bench", "Train a CNN on MNIST for N batches with its recipe and report ms/batch, images/s, GFLOP/s and peak memory");
-        foreach (var o in new Option[] { model, batches, batchSize, threads, data, seed, warmup }) command.Options.Add(o);
-        Cli.SetHandler(command, parse => Run(parse, parse.GetValue(model)!, parse.GetValue(batches), parse.GetValue(batchSize),
-            parse.GetValue(threads), parse.GetValue(data), parse.GetValue(seed), parse.GetValue(warmup)));
+        foreach (var o in new Option[] { model, batches, batchSize, threads, data, seed, warmup, engine, device }) command.Options.Add(o);
+        Cli.SetHandler(command, parse => Torch.TorchCli.Selected(parse, engine)
+            ? Torch.TorchCli.Bench(parse.GetValue(model)!, parse.GetValue(batches), parse.GetValue(batchSize) ?? Recipe.For(ModelZoo.Exists(parse.GetValue(model)) ? parse.GetValue(model)! : ModelZoo.Default).BatchSize,
+                parse.GetValue(threads), parse.GetValue(data), parse.GetValue(seed), parse.GetValue(warmup), parse.GetValue(device),
+                parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)
+            : Run(parse, parse.GetValue(model)!, parse.GetValue(batches), parse.GetValue(batchSize),
+                parse.GetValue(threads), parse.GetValue(data), parse.GetValue(seed), parse.GetValue(warmup)));
         return command;
     }
 

@@ -26,10 +26,29 @@ internal static class EvaluateCommand
         var json = new Option<string?>("--json") { Description = "Also write the accuracy, confusion matrix and misclassified images here (JSON)" };
 
         var command = new Command("evaluate", "Test accuracy, confusion matrix and misclassified images of a saved model");
-        foreach (var o in new Option[] { weights, model, data, threads, limitTest, json }) command.Options.Add(o);
-        Cli.SetHandler(command, parse => Run(parse.GetValue(weights)!, parse.GetValue(model), parse.GetValue(data), parse.GetValue(threads),
+        Option<string> engine = Torch.TorchCli.EngineOption();
+        Option<string?> device = Torch.TorchCli.DeviceOption();
+        foreach (var o in new Option[] { weights, model, data, threads, limitTest, json, engine, device }) command.Options.Add(o);
+        Cli.SetHandler(command, parse => Torch.TorchCli.Selected(parse, engine)
+            ? Torch.TorchCli.Evaluate(parse.GetValue(model) ?? ModelNameOf(parse.GetValue(weights)!), parse.GetValue(weights)!, parse.GetValue(data),
+                parse.GetValue(device), parse.GetValue(threads), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)
+            : Run(parse.GetValue(weights)!, parse.GetValue(model), parse.GetValue(data), parse.GetValue(threads),
             parse.GetValue(limitTest), parse.GetValue(json), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return command;
+    }
+
+    /// <summary>The model a checkpoint names in its metadata (era train writes it), else the default; a bad file is reported later.</summary>
+    private static string ModelNameOf(string weights)
+    {
+        try
+        {
+            Safetensors.Read(weights, out var metadata);
+            return metadata.TryGetValue("model", out var name) && ModelZoo.Exists(name) ? name : ModelZoo.Default;
+        }
+        catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
+        {
+            return ModelZoo.Default;
+        }
     }
 
     private static int Run(string weights, string? modelName, string? dataDir, int? threads, int? limitTest, string? json, TextWriter output, TextWriter error)

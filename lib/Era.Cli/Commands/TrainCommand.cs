@@ -45,8 +45,11 @@ internal static class TrainCommand
         var limitTrain = new Option<int?>("--limit-train") { Description = "Train on the first N training images only" };
         var limitTest = new Option<int?>("--limit-test") { Description = "Evaluate on the first N test images only" };
 
+        Option<string> engine = Torch.TorchCli.EngineOption();
+        Option<string?> device = Torch.TorchCli.DeviceOption();
+
         var command = new Command("train", "Train a CNN on MNIST with its recipe and print each epoch's loss and accuracy");
-        foreach (var o in new Option[] { model, epochs, batchSize, maxLr, momentum, weightDecay, dropout, noAugment, threads, seed, data, output, json, limitTrain, limitTest })
+        foreach (var o in new Option[] { model, epochs, batchSize, maxLr, momentum, weightDecay, dropout, noAugment, threads, seed, data, output, json, limitTrain, limitTest, engine, device })
             command.Options.Add(o);
         Cli.SetHandler(command, parse =>
         {
@@ -66,6 +69,14 @@ internal static class TrainCommand
             var settings = new Settings(r, parse.GetValue(threads) ?? Environment.ProcessorCount, parse.GetValue(seed),
                 parse.GetValue(data), parse.GetValue(output), parse.GetValue(json), parse.GetValue(limitTrain), parse.GetValue(limitTest));
             Check(settings, parse.GetValue(threads) is not null);
+            if (Torch.TorchCli.Selected(parse, engine))
+            {
+                if (settings.LimitTrain is not null || settings.LimitTest is not null)
+                    throw new UsageException("--limit-train", "not available with --engine torchsharp");
+                return Torch.TorchCli.Train(name, new Era.Torch.Recipe(r.Epochs, r.BatchSize, r.Lr, r.MaxLr, r.Momentum, r.WeightDecay, settings.Seed),
+                    settings.Threads, settings.Data, settings.Out, settings.Json, parse.GetValue(device),
+                    parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, augmentation: r.Augmentation, dropout: r.Dropout);
+            }
             return Run(settings, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         });
         return command;

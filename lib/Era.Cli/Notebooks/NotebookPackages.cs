@@ -4,8 +4,8 @@ namespace Era.Cli.Notebooks;
 
 /// <summary>
 /// Builds what the notebooks load. Their first cell is <c>#r "nuget: Era.Notebooks, 1.0.0-local"</c>, the kernel's
-/// own way to load a library with its dependencies and kernel extension; this packs <c>lib/Era</c> and
-/// <c>lib/Era.Notebooks</c> into a local NuGet feed (<see cref="FeedDirectory"/>) and registers that feed as the
+/// own way to load a library with its dependencies and kernel extension (notebook 5 adds <c>Era.Torch</c>); this
+/// packs <c>lib/Era</c>, <c>lib/Era.Notebooks</c> and <c>lib/Era.Torch</c> into a local NuGet feed (<see cref="FeedDirectory"/>) and registers that feed as the
 /// user's NuGet source <see cref="SourceName"/> (the kernel's <c>#i</c> takes only absolute paths, which would tie
 /// the committed notebooks to one machine). The version never changes, so the copy NuGet extracted last time is
 /// removed from the global packages folder: the next kernel loads the library just built.
@@ -14,7 +14,10 @@ public static class NotebookPackages
 {
     public const string Version = "1.0.0-local";
     public const string SourceName = "era-course";
-    public static readonly string[] PackageIds = ["Era", "Era.Notebooks"];
+    public static readonly string[] PackageIds = ["Era", "Era.Notebooks", "Era.Torch"];
+
+    /// <summary>The projects packed, in dependency order (Era.Torch is what notebook 5 loads beside Era.Notebooks).</summary>
+    private static readonly string[] Projects = ["lib/Era/Era.csproj", "lib/Era.Notebooks/Era.Notebooks.csproj", "lib/Era.Torch/Era.Torch.csproj"];
 
     /// <summary>~/.nuget/era-course, or $ERA_NUGET_FEED.</summary>
     public static string FeedDirectory =>
@@ -30,10 +33,12 @@ public static class NotebookPackages
             log.WriteLine($"{string.Join(" and ", PackageIds)} {Version} in {feed} are up to date");
         else
         {
-            foreach (var project in new[] { "lib/Era/Era.csproj", "lib/Era.Notebooks/Era.Notebooks.csproj" })
+            // ERA_TORCH_CUDA=1 (a GPU Codespace): Era.Torch references TorchSharp-cuda-linux instead of libtorch-cpu-linux-x64.
+            string cuda = Environment.GetEnvironmentVariable("ERA_TORCH_CUDA") == "1" ? "true" : "false";
+            foreach (var project in Projects)
             {
                 log.WriteLine($"packing {project} {Version} into {feed}");
-                Dotnet(repositoryRoot, "pack", project, "-c", "Release", "-o", feed, $"-p:PackageVersion={Version}", "--nologo", "-v", "quiet");
+                Dotnet(repositoryRoot, "pack", project, "-c", "Release", "-o", feed, $"-p:PackageVersion={Version}", $"-p:EraTorchCuda={cuda}", "--nologo", "-v", "quiet");
             }
             string packages = GlobalPackagesFolder(repositoryRoot);
             foreach (var id in PackageIds)
@@ -61,7 +66,7 @@ public static class NotebookPackages
         var packed = PackageIds.Select(id => new FileInfo(Path.Combine(feed, $"{id}.{Version}.nupkg"))).ToList();
         if (packed.Any(f => !f.Exists)) return false;
         var oldest = packed.Min(f => f.LastWriteTimeUtc);
-        var sources = new[] { "lib/Era", "lib/Era.Notebooks" }
+        var sources = new[] { "lib/Era", "lib/Era.Notebooks", "lib/Era.Torch" }
             .SelectMany(d => Directory.EnumerateFiles(Path.Combine(root, d), "*", SearchOption.AllDirectories))
             .Where(f => !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal)
                 && !f.Contains("node_modules", StringComparison.Ordinal))

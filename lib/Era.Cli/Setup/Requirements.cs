@@ -16,6 +16,7 @@ public static class Requirements
         ("jupyter-client", "runs the notebooks (with the .NET Interactive kernel)"),
         ("python3-nbclient", "executes notebooks headless"),
         ("jupyter-nbconvert", "converts executed notebooks"),
+        ("binutils", "readelf, which the TorchSharp loader's tests check their ELF reading against"),
     ];
 
     /// <summary>npm itself: installed from apt only when the machine has no npm (Node from nodesource ships its own,

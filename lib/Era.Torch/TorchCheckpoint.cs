@@ -1,0 +1,82 @@
+using Era.Engine.Checkpoints;
+using TorchSharp;
+using static TorchSharp.torch;
+using EraTensor = Era.Engine.Tensor<float>;
+
+namespace Era.Torch;
+
+/// <summary>
+/// Safetensors checkpoints for <see cref="CourseNet"/>, in exactly Era.Engine's format (the same file reader and
+/// writer, <see cref="Safetensors"/>): the same names, F32 weights, num_batches_tracked as an I64 scalar. So weights
+/// trained by the engine load here, and the other way round, and into PyTorch.
+/// </summary>
+public static class TorchCheckpoint
+{
+    /// <summary>Saves the model's state_dict to <paramref name="path"/>, atomically.</summary>
+    public static void Save(CourseNet model, string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var tensors = model.StateDict().Select(s => (s.Name, ToEra(s.Tensor))).ToList();
+        Safetensors.Save(tensors, path, metadata);
+    }
+
+    /// <summary>
+    /// Loads a checkpoint, as load_state_dict(strict=True): the file is read and checked first (every missing,
+    /// unexpected or mismatched name is listed in one <see cref="CheckpointException"/>), so a bad file changes nothing
+    /// and no wrong shape ever reaches libtorch.
+    /// </summary>
+    public static void Load(CourseNet model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var file = Safetensors.Read(path);
+        var state = model.StateDict();
+        var problems = new List<string>();
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, tensor) in state)
+        {
+            expected.Add(name);
+            int[] shape = tensor.shape.Select(d => (int)d).ToArray();
+            if (!file.TryGetValue(name, out var st))
+            {
+                problems.Add($"missing {name} {EraTensor.ShapeString(shape)}");
+                continue;
+            }
+            bool counter = tensor.dtype == ScalarType.Int64;
+            if (!st.Shape.AsSpan().SequenceEqual(shape) && !(counter && st.Numel == 1 && tensor.numel() == 1))
+                problems.Add($"shape mismatch for {name}: checkpoint {EraTensor.ShapeString(st.Shape)}, model {EraTensor.ShapeString(shape)}");
+            else if (st.Dtype is not ("F32" or "F64" or "I64" or "I32"))
+                problems.Add($"{name}: dtype {st.Dtype} is not supported (F32, F64, I64, I32)");
+        }
+        foreach (var name in file.Keys.Where(n => !expected.Contains(n)).Order(StringComparer.Ordinal))
+            problems.Add($"unexpected {name} {EraTensor.ShapeString(file[name].Shape)}");
+        if (problems.Count > 0)
+            throw new CheckpointException($"{path}: the checkpoint does not match the model (nothing was loaded):\n  " + string.Join("\n  ", problems));
+
+        // Convert everything first, then copy: nothing below can fail half-way. Values go through double, so a
+        // float64 model (.to(float64)) loads an F64 checkpoint exactly; copy_ rounds them to the model's dtype.
+        var values = state.Select(s => file[s.Name].ToArray<double>()).ToList();
+        using var _ = no_grad();
+        for (int i = 0; i < state.Count; i++)
+        {
+            var target = state[i].Tensor;
+            using var source = target.dtype == ScalarType.Int64 ? tensor((long)values[i][0]) : tensor(values[i], target.shape);
+            target.copy_(source);
+        }
+    }
+
+    /// <summary>A TorchSharp tensor as an Era.Engine tensor (copied to the CPU, as float).</summary>
+    public static EraTensor ToEra(Tensor t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        using var cpu = t.detach().to(CPU).to(ScalarType.Float32).contiguous();
+        return new EraTensor(cpu.data<float>().ToArray(), t.shape.Select(d => (int)d).ToArray());
+    }
+
+    /// <summary>An Era.Engine tensor as a TorchSharp tensor on <paramref name="device"/> (a copy).</summary>
+    public static Tensor FromEra(EraTensor t, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        var result = tensor(t.Data, t.Shape.Select(d => (long)d).ToArray());
+        return device is null || device.type == DeviceType.CPU ? result : result.to(device);
+    }
+}

@@ -1,0 +1,155 @@
+using Era.Engine;
+using Era.Engine.Checkpoints;
+using Era.Engine.Optim;
+using TorchSharp;
+using EngineF = Era.Engine.F;
+
+namespace Era.Torch.Tests;
+
+/// <summary>
+/// TorchSharp against Era.Engine on the same weights: the same state_dict names and parameter counts, log-probabilities
+/// within 1e-5 in eval mode, one training step's gradients within 1e-4 (and the SGD update and BatchNorm statistics
+/// after it), and the OneCycle schedule step by step.
+/// </summary>
+[Collection(TorchCollection.Name)]
+public sealed class ParityTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("era-torch-parity-").FullName;
+
+    public ParityTests() => TorchNative.EnsureLoaded();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    public static TheoryData<string> Models => new() { "reference", "course", "tiny" };
+
+    /// <summary>An engine model with perturbed weights and statistics, and a TorchSharp model loaded from its checkpoint.</summary>
+    private (Module<float> Engine, CourseNet Torch) Pair(string name, double dropout = 0.05)
+    {
+        var a = Architecture.Get(name);
+        Era.Engine.torch.manual_seed(5);
+        var engine = EngineTwin.For(a, dropout);
+        Fixtures.Perturb(engine, 11);
+        string path = Path.Combine(_dir, name + ".safetensors");
+        Safetensors.Save(engine, path);
+        var net = new CourseNet(a, dropout);
+        TorchCheckpoint.Load(net, path);
+        return (engine, net);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void SameStateDictNamesShapesAndParameterCounts(string name)
+    {
+        var a = Architecture.Get(name);
+        var engine = EngineTwin.For(a);
+        var net = new CourseNet(a);
+        Assert.Equal(engine.state_dict().Select(s => (s.Name, string.Join(",", s.Tensor.Shape))),
+            net.StateDict().Select(s => (s.Name, string.Join(",", s.Tensor.shape))));
+        long expected = name switch { "reference" => 12_098, "course" => 14_656, _ => 7_546 };
+        Assert.Equal(expected, a.Parameters);
+        Assert.Equal(expected, net.ParameterCount);
+        Assert.Equal(expected, engine.parameters().Sum(p => (long)p.Numel));
+        Assert.Contains(net.StateDict(), s => s.Name == "f.0.1.num_batches_tracked");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void LogProbabilitiesMatchTheEngineInEvalMode(string name)
+    {
+        var (engine, net) = Pair(name);
+        var (x, _) = Fixtures.Batch(16, 3);
+        engine.eval();
+        float[] expected = engine.Forward(x).Data;
+        float[] actual = TorchTrainer.LogProbabilities(net, x).Data;
+        double diff = Fixtures.MaxAbsDiff(expected, actual);
+        Assert.True(diff < 1e-5, $"{name}: max |Δ log p| = {diff:E2}");
+        Assert.True(expected.Max() < 0 && expected.Min() > -30); // real log-probabilities, not all equal
+        Assert.Equal(expected.Chunk(10).Select(r => Array.IndexOf(r, r.Max())), TorchTrainer.Predict(net, x));
+    }
+
+    /// <summary>A TorchSharp tensor's values as doubles.</summary>
+    private static double[] Values(TorchSharp.torch.Tensor t) => t.detach().cpu().to(TorchSharp.torch.ScalarType.Float64).data<double>().ToArray();
+
+    private static double MaxAbsDiff(double[] a, double[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
+
+    /// <summary>
+    /// One SGD step (momentum 0.9) in float64 on both sides, so that the comparison tests the mathematics, not float32
+    /// rounding. Measured in float32 (2026-12-01): libtorch's gradients differed from the engine's by up to 1.9e-3
+    /// (1.3% of the largest, reference's f.0.0.weight, perturbed weights) and 2e-4 (course, initial weights), while
+    /// the float32 engine agreed with its own float64 run to 1e-7 and float64 libtorch with the engine to below 1e-9;
+    /// in the one case traced, a single BatchNorm channel's β gradient carried the difference. Cause not pinned down.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void OneTrainingStepMatchesGradientsUpdateAndStatistics(string name)
+    {
+        var a = Architecture.Get(name);
+        Era.Engine.torch.manual_seed(5);
+        var engine = EngineTwin<double>.For(a, dropout: 0); // dropout draws differ; p = 0 is the identity in both
+        string path = Path.Combine(_dir, name + "64.safetensors");
+        Safetensors.Save(engine, path); // F64
+        var net = new CourseNet(a, dropout: 0);
+        net.to(TorchSharp.torch.ScalarType.Float64);
+        TorchCheckpoint.Load(net, path);
+
+        var (xf, y) = Fixtures.Batch(32, 4);
+        var x = new Tensor<double>(xf.Data.Select(v => (double)v).ToArray(), xf.Shape);
+        engine.train();
+        var engineOpt = new SGD<double>(engine.parameters(), lr: 0.05, momentum: 0.9);
+        engineOpt.zero_grad();
+        var loss = EngineF.nll_loss(engine.Forward(x), y);
+        engine.Backward(loss.Grad);
+        var engineGrads = engine.NamedParameters().ToDictionary(p => p.Name, p => (double[])p.Parameter.Grad.Data.Clone());
+        engineOpt.step();
+
+        net.train();
+        var opt = new Recipe().Optimizer(net);
+        opt.zero_grad();
+        var output = net.forward(TorchSharp.torch.tensor(x.Data, [32, 1, 28, 28]));
+        var torchLoss = TorchSharp.torch.nn.functional.nll_loss(output, TorchSharp.torch.tensor(y.Select(l => (long)l).ToArray()));
+        torchLoss.backward();
+        Assert.Equal(loss.Value, torchLoss.item<double>(), 10);
+        foreach (var (pname, p) in net.named_parameters())
+        {
+            double diff = MaxAbsDiff(engineGrads[pname], Values(p.grad!));
+            Assert.True(diff < 1e-4, $"{name} {pname}: max |Δ grad| = {diff:E2}");
+            Assert.True(diff < 1e-9, $"{name} {pname}: max |Δ grad| = {diff:E2} (float64 on both sides)");
+        }
+        Assert.True(engineGrads.Values.Max(g => g.Max(Math.Abs)) > 1e-3); // the gradients are not all zero
+        opt.step();
+
+        var engineState = engine.state_dict().ToDictionary(s => s.Name, s => s.Tensor.Data);
+        foreach (var (sname, t) in net.StateDict())
+        {
+            double diff = MaxAbsDiff(engineState[sname], Values(t));
+            Assert.True(diff < 1e-9, $"{name} {sname} after the step: max |Δ| = {diff:E2}");
+        }
+        Assert.Equal(1, engineState["f.0.1.num_batches_tracked"][0]);
+    }
+
+    [Theory]
+    [InlineData(100, 0.1)]
+    [InlineData(7, 0.2)]
+    public void OneCycleScheduleMatchesStepByStep(int steps, double maxLr)
+    {
+        var a = Architecture.Tiny;
+        var recipe = new Recipe(MaxLr: maxLr);
+        var net = new CourseNet(a);
+        var opt = recipe.Optimizer(net);
+        var scheduler = recipe.Scheduler(opt, steps);
+        var engineOpt = new SGD<float>(EngineTwin.For(a).parameters(), lr: recipe.Lr, momentum: recipe.Momentum);
+        var engineScheduler = new OneCycleLR<float>(engineOpt, max_lr: maxLr, total_steps: steps);
+        var lrs = new List<double>();
+        for (int i = 0; i < steps; i++)
+        {
+            var group = opt.ParamGroups.First();
+            Assert.Equal(engineOpt.LearningRate, group.LearningRate, 12);
+            Assert.Equal(engineOpt.Momentum, ((TorchSharp.Modules.SGD.ParamGroup)group).Momentum, 12);
+            lrs.Add(group.LearningRate);
+            scheduler.step();
+            engineScheduler.step();
+        }
+        Assert.Equal(maxLr / 25, lrs[0], 12);
+        Assert.InRange(lrs.Max(), 0.95 * maxLr, maxLr); // the peak falls between two steps when pct_start·steps is not whole
+    }
+}
