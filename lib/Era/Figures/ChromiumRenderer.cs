@@ -54,12 +54,13 @@ public sealed class ChromiumRenderer : IDisposable
     private static readonly string[] BrowserNames = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"];
 
     private readonly Process _process;
-    private readonly List<PosixSignalRegistration> _signals = [];
+    private readonly List<PosixSignalRegistration> _signals;
     private readonly Queue<string> _stderr = new();
     private IBrowser? _browser;
     private IPage _page = null!;
     private readonly List<string> _consoleErrors = [];
-    private bool _disposed;
+    private readonly object _disposing = new();
+    private volatile bool _disposed;
 
     public string BrowserPath { get; }
 
@@ -74,8 +75,9 @@ public sealed class ChromiumRenderer : IDisposable
     /// <summary>The browser, for opening other pages in it (tests of handout pages, notebook outputs).</summary>
     internal IBrowser Browser => _browser ?? throw new InvalidOperationException("the browser is not connected");
 
-    private ChromiumRenderer(string browserPath, string profile, Process process, TimeSpan renderTimeout)
+    private ChromiumRenderer(string browserPath, string profile, Process process, TimeSpan renderTimeout, List<PosixSignalRegistration> signals)
     {
+        _signals = signals;
         BrowserPath = browserPath;
         ProfileDirectory = profile;
         _process = process;
@@ -134,25 +136,42 @@ public sealed class ChromiumRenderer : IDisposable
 
         // era starts the browser itself and connects PuppeteerSharp to it, so that the process is era's from its first
         // moment: signals end it, and its exit code and last words are there to quote when it fails to start.
-        Process process;
+        // If the host process is stopped (Ctrl+C, SIGTERM, a notebook kernel restart) the browser goes with it, from
+        // before it starts: .NET does not raise ProcessExit for these signals, so era listens for them itself.
+        ChromiumRenderer? renderer = null;
+        Process? process = null;
+        void Stop()
+        {
+            if (Volatile.Read(ref renderer) is { } started) started.Dispose();
+            else
+            {
+                try
+                {
+                    if (Volatile.Read(ref process) is { HasExited: false } p) p.Kill(entireProcessTree: true);
+                }
+                catch (InvalidOperationException) { }
+                catch (System.ComponentModel.Win32Exception) { }
+                TryDelete(profile);
+            }
+        }
+        var signals = new List<PosixSignalRegistration>();
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
+        {
+            try { signals.Add(PosixSignalRegistration.Create(signal, _ => Stop())); }
+            catch (PlatformNotSupportedException) { }
+        }
         try
         {
-            process = Process.Start(start) ?? throw new FigureRenderException($"could not start Chromium ({browserPath})");
+            Volatile.Write(ref process, Process.Start(start) ?? throw new FigureRenderException($"could not start Chromium ({browserPath})"));
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or FigureRenderException)
         {
+            foreach (var registration in signals) registration.Dispose();
             TryDelete(profile);
             throw new FigureRenderException($"could not start Chromium ({browserPath}): {e.Message}; {InstallHint}", e);
         }
-        var renderer = new ChromiumRenderer(browserPath, profile, process, options.RenderTimeout);
-        // If the host process is stopped (Ctrl+C, SIGTERM, a notebook kernel restart) the browser goes with it:
-        // .NET does not raise ProcessExit for these signals, so the renderer listens for them itself.
+        Volatile.Write(ref renderer, new ChromiumRenderer(browserPath, profile, process, options.RenderTimeout, signals));
         AppDomain.CurrentDomain.ProcessExit += renderer.OnProcessExit;
-        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
-        {
-            try { renderer._signals.Add(PosixSignalRegistration.Create(signal, _ => renderer.Dispose())); }
-            catch (PlatformNotSupportedException) { }
-        }
         process.ErrorDataReceived += (_, e) => renderer.KeepStderr(e.Data);
         process.OutputDataReceived += (_, e) => renderer.KeepStderr(e.Data);
         process.BeginErrorReadLine();
@@ -437,8 +456,18 @@ public sealed class ChromiumRenderer : IDisposable
     /// <summary>Closes the browser (killing it if it does not exit promptly) and deletes its temporary profile.</summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        // A signal handler and the start-up's error path may dispose at once: the second waits for the first to
+        // finish, so that the process does not exit before the profile is gone.
+        lock (_disposing)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            DisposeBrowser();
+        }
+    }
+
+    private void DisposeBrowser()
+    {
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         foreach (var registration in _signals) registration.Dispose();
         bool closing = false;

@@ -41,7 +41,7 @@ public static class CheckSheetGuide
         Cells that are wrong only because they use a wrong value are not blamed: fix the first finding and check again.
         For example, the gradient of $w_5$ is
         $$\frac{\partial E_{total}}{\partial w_5} = (a_{o1} - t_1)\,a_{o1}\,(1 - a_{o1})\,a_{h1}$$
-        and a sheet that forgets the factor $a_{o1}(1 - a_{o1})$ gets one `column` finding for that column.
+        and a sheet that forgets the factor $a_{o1}(1 - a_{o1})$ gets a `column` finding for that column.
 
         The exit status says the same for scripts: `0` all correct, `1` findings, `2` the file could not be read or holds
         no table. Your file is only read: no formula in it is run, no link followed, nothing written. Files saved without

@@ -208,6 +208,8 @@ public static partial class HandoutPage
                              color: var(--muted); font: 0.75rem monospace; }
         .cell.code pre { margin: 0; }
         .source pre { background: var(--code-bg); border-left: 3px solid var(--accent); padding: 0.7rem 0.9rem; overflow-x: auto; }
+        .markdown pre { background: var(--code-bg); padding: 0.7rem 0.9rem; overflow-x: auto; }
+        td code { white-space: nowrap; }
         .outputs { margin: 0.4rem 0 0 0; padding-left: 0.9rem; border-left: 3px solid var(--rule); }
         .output { margin: 0.4rem 0; overflow-x: auto; }
         pre.output { white-space: pre-wrap; word-break: break-word; }
