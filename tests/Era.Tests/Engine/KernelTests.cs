@@ -153,7 +153,7 @@ public class KernelTests
                     net.eval();
                 }
                 foreach (var (_, m) in net.NamedModules())
-                    if (m is Sequential<float> s) s.FuseBatchNormReluDropout = fuse;
+                    if (m is ConvBnReluDropout<float> block) block.Fuse = fuse;
                 var x = RandomFloat(new Generator(8), 6, 1, 28, 28);
                 var y = net.Forward(x).Clone();
                 var loss = F.nll_loss(y, [1, 2, 3, 4, 5, 6]);

@@ -37,7 +37,7 @@ public class ModelZooTests
         Assert.Equal([10, 20], shapes["fc.weight"]);
         Assert.Equal([10], shapes["fc.bias"]);
         Assert.Equal(3 + 7 * 6, shapes.Count); // f.4, fc.weight, fc.bias + 7 blocks × (conv weight + 5 BN tensors)
-        var last = (Conv2d<float>)((Sequential<float>)ModelZoo.Create("course").f[8])[0];
+        var last = ((ConvBnReluDropout<float>)ModelZoo.Create("course").f[8]).Conv;
         Assert.Equal(1, last.Padding);
     }
 

@@ -20,11 +20,14 @@ public sealed class PyTorchCrossCheckTests : IDisposable
 
     private const int N = 8;
 
-    [Fact]
-    public void ReferenceNetMatchesPyTorch()
+    /// <summary>reference against the anchor's own Net; course and tiny against PyTorch models written from the spec in the script.</summary>
+    [Theory]
+    [InlineData("reference")]
+    [InlineData("course")]
+    [InlineData("tiny")]
+    public void ModelMatchesPyTorch(string model)
     {
-        torch.manual_seed(5);
-        var net = new ReferenceNet(dropout: 0);
+        var net = ModelZoo.Create(model, seed: 5, dropout: 0);
         // Non-trivial BN state so that affine parameters and running statistics are exercised too.
         int k = 0;
         foreach (var (name, t) in net.state_dict())
@@ -46,7 +49,7 @@ public sealed class PyTorchCrossCheckTests : IDisposable
         Safetensors.Save(net, weights);
         Safetensors.Save([("x", x), ("y", new Tensor<float>(y.Select(v => (float)v).ToArray(), N))], batch);
 
-        PyTorchRunner.Run("reference_net_step.py", weights, batch, result);
+        PyTorchRunner.Run("reference_net_step.py", weights, batch, result, model);
         var torchResult = Safetensors.Read(result);
 
         net.train();

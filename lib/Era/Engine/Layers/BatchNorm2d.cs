@@ -14,7 +14,10 @@ namespace Era.Engine.Layers;
 /// Backward (training; μ and σ depend on every x of the channel):
 ///            dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/(M·√(σ² + eps)) · (M·dy − Σdy − x̂·Σ(dy·x̂)).
 /// Backward (eval): dx = dy·γ/√(running_var + eps).
-/// Channels are split across threads (each channel's sums stay on one thread: deterministic).
+/// <see cref="ForwardReference"/> and <see cref="BackwardReference"/> are these formulas as written, one channel at a
+/// time in double; Forward and Backward compute the same with one pass over the data per channel (sums, then
+/// y = x·scale + shift; dx = a·dy + b·x + k), channels split across threads (each channel's sums stay on one
+/// thread: deterministic). Tests check both paths agree at 1, 2 and 3 threads.
 /// </summary>
 public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -79,7 +82,7 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
     /// <summary>
     /// Forward of this BatchNorm2d followed by a ReLU and <paramref name="dropout"/> in one fused pass (float; see
     /// Kernels/BnReluDropout.cs), in training or eval mode. Returns the dropout's output; the next <see cref="Backward"/>
-    /// then takes ∂L/∂(dropout output) and goes back through all three. Used by <see cref="Sequential{T}"/>.
+    /// then takes ∂L/∂(dropout output) and goes back through all three. Used by <see cref="ConvBnReluDropout{T}"/>.
     /// </summary>
     internal Tensor<T> ForwardFused(Tensor<T> input, Dropout<T> dropout)
     {
@@ -201,6 +204,93 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
                 for (int i = 0; i < n; i++)
                     Elementwise.LinearCombination<T>(a, Plane(dy, i, c, hw), b, Plane(x, i, c, hw), k, Plane(_gradInput!, i, c, hw));
         }
+    }
+
+    /// <summary>
+    /// The forward pass as the math, channel by channel (double, one thread, allocates its output): in training
+    /// μ = Σx/M, σ² = Σ(x − μ)²/M, x̂ = (x − μ)/√(σ² + eps), y = γ·x̂ + β, and the running statistics and
+    /// num_batches_tracked are updated as Forward does; in eval x̂ uses running_mean and running_var.
+    /// </summary>
+    public Tensor<T> ForwardReference(Tensor<T> input)
+    {
+        Shapes.CheckInput("BatchNorm2d", input, -1, NumFeatures, -1, -1);
+        var y = new Tensor<T>(input.Shape);
+        for (int c = 0; c < NumFeatures; c++)
+        {
+            var (values, count) = Channel(input, c);
+            double mean, variance;
+            if (Training)
+            {
+                mean = values.Sum() / count;                                       // μ
+                variance = values.Sum(x => (x - mean) * (x - mean)) / count;       // σ² (biased)
+                running_mean.Data[c] = T.CreateChecked((1 - Momentum) * double.CreateChecked(running_mean.Data[c]) + Momentum * mean);
+                running_var.Data[c] = T.CreateChecked((1 - Momentum) * double.CreateChecked(running_var.Data[c]) + Momentum * variance * count / (count - 1));
+            }
+            else
+            {
+                mean = double.CreateChecked(running_mean.Data[c]);
+                variance = double.CreateChecked(running_var.Data[c]);
+            }
+            double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
+            double beta = bias is null ? 0 : double.CreateChecked(bias.Value.Data[c]);
+            var xhat = values.Select(x => (x - mean) / Math.Sqrt(variance + Eps)).ToArray();   // x̂
+            SetChannel(y, c, xhat.Select(v => gamma * v + beta).ToArray());                      // y = γ·x̂ + β
+        }
+        if (Training) num_batches_tracked.Data[0] += T.One;
+        return y;
+    }
+
+    /// <summary>
+    /// The backward pass as the math, for <paramref name="input"/> in the current mode (double, one thread): adds
+    /// dγ = Σ dy·x̂ and dβ = Σ dy to the parameter gradients and returns dx. In training μ and σ² depend on every x of
+    /// the channel, so dx has three terms:
+    /// <code>
+    ///   dx = γ/√(σ² + eps) · (dy − mean(dy) − x̂ · mean(dy·x̂))
+    ///         direct path   through μ     through σ²
+    /// </code>
+    /// In eval the statistics are constants: dx = γ/√(running_var + eps) · dy.
+    /// </summary>
+    public Tensor<T> BackwardReference(Tensor<T> input, Tensor<T> gradOutput)
+    {
+        Shapes.CheckSame("BatchNorm2d.BackwardReference", gradOutput, input);
+        var dx = new Tensor<T>(input.Shape);
+        for (int c = 0; c < NumFeatures; c++)
+        {
+            var (x, count) = Channel(input, c);
+            var (dy, _) = Channel(gradOutput, c);
+            double mean = Training ? x.Sum() / count : double.CreateChecked(running_mean.Data[c]);
+            double variance = Training ? x.Sum(v => (v - mean) * (v - mean)) / count : double.CreateChecked(running_var.Data[c]);
+            double invStd = 1 / Math.Sqrt(variance + Eps);
+            var xhat = x.Select(v => (v - mean) * invStd).ToArray();
+            double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
+            double sumDy = dy.Sum(), sumDyXhat = dy.Zip(xhat, (g, h) => g * h).Sum();
+            if (weight is not null) weight.Grad.Data[c] += T.CreateChecked(sumDyXhat);   // dγ = Σ dy·x̂
+            if (bias is not null) bias.Grad.Data[c] += T.CreateChecked(sumDy);            // dβ = Σ dy
+            var d = new double[count];
+            for (int i = 0; i < count; i++)
+                d[i] = Training
+                    ? gamma * invStd * (dy[i] - sumDy / count - xhat[i] * sumDyXhat / count)
+                    : gamma * invStd * dy[i];
+            SetChannel(dx, c, d);
+        }
+        return dx;
+    }
+
+    /// <summary>Channel c of [N, C, H, W] as one list of its M = N·H·W values (image by image).</summary>
+    private static (double[] Values, int Count) Channel(Tensor<T> t, int c)
+    {
+        int n = t.Shape[0], hw = t.Shape[2] * t.Shape[3];
+        var values = new double[n * hw];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < hw; j++) values[i * hw + j] = double.CreateChecked(t.Data[(i * t.Shape[1] + c) * hw + j]);
+        return (values, values.Length);
+    }
+
+    private static void SetChannel(Tensor<T> t, int c, double[] values)
+    {
+        int n = t.Shape[0], hw = t.Shape[2] * t.Shape[3];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < hw; j++) t.Data[(i * t.Shape[1] + c) * hw + j] = T.CreateChecked(values[i * hw + j]);
     }
 
     // The fused BN → ReLU → Dropout passes over channel c (float only: T[] is float[] here).

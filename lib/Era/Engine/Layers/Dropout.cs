@@ -9,8 +9,9 @@ namespace Era.Engine.Layers;
 /// torch.nn.Dropout(p): in training each element is zeroed with probability p and the survivors are scaled by
 /// 1/(1 − p) ("inverted" dropout, so eval needs no rescaling); identity in eval mode.
 /// y = x · m with m ∈ {0, 1/(1 − p)}; local derivative ∂y/∂x = m, so dx = dy · m (same mask).
-/// The mask comes from one seed drawn from <see cref="torch.default_generator"/> per call and a counter-based
-/// hash per element (<see cref="CounterRng"/>), so it does not depend on the thread count.
+/// The mask comes from one seed drawn per call from the generator given to the constructor (by default
+/// <see cref="torch.default_generator"/>, as init and DataLoader) and a counter-based hash per element
+/// (<see cref="CounterRng"/>), so it does not depend on the thread count.
 /// Tests can fix the mask with <see cref="SetFixedMask"/>.
 /// </summary>
 public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -20,15 +21,21 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
     private ulong _seed;
     private readonly Action<int> _forwardChunk, _backwardChunk;
 
-    public Dropout(double p = 0.5)
+    private readonly Generator? _generator;
+
+    public Dropout(double p = 0.5, Generator? generator = null)
     {
         if (!(p >= 0 && p <= 1)) throw new ArgumentException($"Dropout: probability must be in [0, 1], got {p}");
         P = p;
+        _generator = generator;
         _forwardChunk = ForwardChunk;
         _backwardChunk = BackwardChunk;
     }
 
     public double P { get; }
+
+    /// <summary>Where the per-call seeds come from: the constructor's generator, else torch.default_generator (looked up at each call).</summary>
+    public Generator Generator => _generator ?? torch.default_generator;
 
     /// <summary>Uses this keep pattern (1 = keep, 0 = drop, same shape as the input) instead of random draws; null to go back to random.</summary>
     public void SetFixedMask(Tensor<T>? keep) => _fixedKeep = keep?.Clone();
@@ -54,7 +61,7 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
         }
         else
         {
-            _seed = torch.default_generator.NextUInt64();
+            _seed = Generator.NextUInt64();
             Workers.Run(_forwardChunk, input.Numel);
         }
         return y;
@@ -103,7 +110,7 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
         if (!_active) return (null, 0, 0, T.One);
         _input = input;
         var m = Buffers.EnsureLike(ref _mask, input);
-        _seed = torch.default_generator.NextUInt64();
+        _seed = Generator.NextUInt64();
         return (m.Data, _seed, CounterRng.DropThreshold(P), Scale);
     }
 

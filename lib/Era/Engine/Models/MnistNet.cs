@@ -27,9 +27,11 @@ public class MnistNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<
     public string Name { get; }
 
     /// <summary>
-    /// The usual block: blk(i, o, p) = Sequential(Conv2d(i, o, 3, padding=p, bias=False), BatchNorm2d(o), ReLU(), Dropout(d)).
+    /// The usual block: blk(i, o, p) = Sequential(Conv2d(i, o, 3, padding=p, bias=False), BatchNorm2d(o), ReLU(), Dropout(d)),
+    /// here as <see cref="ConvBnReluDropout{T}"/>, which has the same children and names and runs BatchNorm2d → ReLU →
+    /// Dropout as one fused kernel on float (set its Fuse to false to run the four layers one by one).
     /// </summary>
-    public static Sequential<T> Block(int inChannels, int outChannels, double dropout, int padding = 0) =>
+    public static ConvBnReluDropout<T> Block(int inChannels, int outChannels, double dropout, int padding = 0) =>
         new(new Conv2d<T>(inChannels, outChannels, 3, padding: padding, bias: false), new BatchNorm2d<T>(outChannels),
             new ReLU<T>(), new Dropout<T>(dropout));
 
@@ -43,7 +45,7 @@ public class MnistNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<
         set => FirstConv.InputRequiresGrad = value;
     }
 
-    private Conv2d<T> FirstConv => (Conv2d<T>)((Sequential<T>)f[0])[0];
+    private Conv2d<T> FirstConv => ((ConvBnReluDropout<T>)f[0]).Conv;
 
 #pragma warning disable IDE1006 // PyTorch names
     public Sequential<T> f { get; }

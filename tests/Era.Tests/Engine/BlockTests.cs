@@ -1,0 +1,130 @@
+using Era.Engine;
+using Era.Engine.Layers;
+using Era.Engine.Models;
+
+namespace Era.Tests.Engine;
+
+/// <summary>
+/// The readable paths against the fast ones: BatchNorm2d's reference forward/backward (the formulas as written) and
+/// ConvBnReluDropout's layer-by-layer path against the fused kernel, at 1, 2 and 3 threads; Dropout with its own generator.
+/// </summary>
+[Collection(EngineCollection.Name)] // sets the thread count and seeds the global generator
+public class BlockTests
+{
+    private static void Close(float[] expected, float[] actual, string what, double tolerance = 1e-4)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])), $"{what}[{i}]: {expected[i]} vs {actual[i]}");
+    }
+
+    private static BatchNorm2d<float> Norm(Generator g)
+    {
+        var bn = new BatchNorm2d<float>(5);
+        for (int c = 0; c < 5; c++)
+        {
+            bn.weight!.Value.Data[c] = (float)g.Uniform(0.5, 1.5);
+            bn.bias!.Value.Data[c] = (float)g.Uniform(-0.5, 0.5);
+            bn.running_mean.Data[c] = (float)g.Uniform(-1, 1);
+            bn.running_var.Data[c] = (float)g.Uniform(0.5, 2);
+        }
+        return bn;
+    }
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    public void BatchNormFastPathMatchesTheFormulas(int threads, bool training)
+    {
+        torch.set_num_threads(threads);
+        var fast = Norm(new Generator(1));
+        var reference = Norm(new Generator(1));
+        fast.train(training);
+        reference.train(training);
+        var x = KernelTests.RandomFloat(new Generator(2), 4, 5, 6, 7);
+        for (int i = 0; i < x.Numel; i++) x.Data[i] = 3 + 2 * x.Data[i];   // a mean far from 0
+        var dy = KernelTests.RandomFloat(new Generator(3), 4, 5, 6, 7);
+
+        Close(reference.ForwardReference(x).Data, fast.Forward(x).Data, "y");
+        Close(reference.BackwardReference(x, dy).Data, fast.Backward(dy).Data, "dx");
+        Close(reference.weight!.Grad.Data, fast.weight!.Grad.Data, "dγ");
+        Close(reference.bias!.Grad.Data, fast.bias!.Grad.Data, "dβ");
+        Close(reference.running_mean.Data, fast.running_mean.Data, "running_mean");
+        Close(reference.running_var.Data, fast.running_var.Data, "running_var");
+        Assert.Equal(reference.num_batches_tracked.Data, fast.num_batches_tracked.Data);
+    }
+
+    [Fact]
+    public void BatchNormReferenceBackwardSumsToZeroInTraining()
+    {
+        // In training dx is orthogonal to 1 and to x̂ per channel (the mean and variance terms remove those directions):
+        // a constant shift of a channel's input changes nothing, so Σ dx = 0.
+        var bn = Norm(new Generator(4));
+        var x = KernelTests.RandomFloat(new Generator(5), 3, 5, 4, 4);
+        var dx = bn.BackwardReference(x, KernelTests.RandomFloat(new Generator(6), 3, 5, 4, 4));
+        for (int c = 0; c < 5; c++)
+        {
+            double sum = 0;
+            for (int n = 0; n < 3; n++) for (int j = 0; j < 16; j++) sum += dx.Data[(n * 5 + c) * 16 + j];
+            Assert.True(Math.Abs(sum) < 1e-4, $"channel {c}: Σ dx = {sum}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void FusedBlockMatchesTheLayersOneByOne(int threads)
+    {
+        torch.set_num_threads(threads);
+        (float[] Y, float[] Dx, float[] Grads) Run(bool fuse)
+        {
+            torch.manual_seed(7);
+            var block = MnistNet<float>.Block(3, 6, dropout: 0.3, padding: 1);
+            block.Fuse = fuse;
+            block.Conv.InputRequiresGrad = true;
+            var x = KernelTests.RandomFloat(new Generator(8), 5, 3, 9, 9);
+            var y = block.Forward(x).Data.ToArray();
+            var dx = block.Backward(KernelTests.RandomFloat(new Generator(9), 5, 6, 9, 9)).Data.ToArray();
+            return (y, dx, block.parameters().SelectMany(p => p.Grad.Data).ToArray());
+        }
+        var fused = Run(true);
+        var plain = Run(false);
+        Close(plain.Y, fused.Y, "y");
+        Close(plain.Dx, fused.Dx, "dx");
+        Close(plain.Grads, fused.Grads, "grads");
+        Assert.Contains(0f, fused.Y);   // dropout and ReLU did zero some
+    }
+
+    [Fact]
+    public void BlockKeepsPyTorchNames()
+    {
+        var block = MnistNet<float>.Block(1, 4, 0.1);
+        Assert.Equal(["0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked"],
+            block.state_dict().Select(e => e.Name));
+    }
+
+    [Fact]
+    public void DropoutDrawsFromItsOwnGenerator()
+    {
+        var x = new Tensor<float>(1000);
+        x.Fill(1);
+        float[] Mask(ulong seed)
+        {
+            var d = new Dropout<float>(0.5, new Generator(seed));
+            return d.Forward(x).Data.ToArray();
+        }
+        torch.manual_seed(1);
+        var a = Mask(3);
+        torch.manual_seed(2);                 // the global generator does not matter
+        Assert.Equal(a, Mask(3));
+        Assert.NotEqual(a, Mask(4));
+        Assert.InRange(a.Count(v => v == 0), 400, 600);
+        var global = new Dropout<float>(0.5);
+        Assert.Same(torch.default_generator, global.Generator);
+    }
+}
