@@ -104,7 +104,9 @@ public static class Cli
                 @"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'");
             if (m.Success)
             {
-                string kind = m.Groups["type"].Value switch
+                // int? options say 'System.Nullable`1[System.Int32]': the same words as for int.
+                string type = System.Text.RegularExpressions.Regex.Replace(m.Groups["type"].Value, @"^System\.Nullable`1\[(.*)\]$", "$1");
+                string kind = type switch
                 {
                     "System.Int32" or "System.Int64" => "a whole number",
                     "System.Double" or "System.Single" => "a number",

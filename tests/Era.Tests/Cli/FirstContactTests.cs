@@ -3,7 +3,7 @@ namespace Era.Tests.Cli;
 /// <summary>What a new user meets first: `./era` alone, a misspelt verb or option, a value of the wrong kind.</summary>
 public class FirstContactTests
 {
-    private static readonly string[] Verbs = ["setup", "backprop", "derive", "excel", "check-sheet", "plot", "bench", "train"];
+    private static readonly string[] Verbs = ["setup", "backprop", "derive", "excel", "check-sheet", "plot", "handouts", "bench", "train", "evaluate", "summary", "notebooks"];
 
     [Fact]
     public void EraAloneListsTheVerbs()

@@ -117,7 +117,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--model", "resnet", "unknown model 'resnet'")]
     [InlineData("--epochs", "0", "must be between 1 and 1000")]
     [InlineData("--batch-size", "0", "must be between 1 and 60000")]
-    [InlineData("--lr", "0.1", "Unrecognized")]   // OneCycleLR sets the rate: --max-lr is the one that matters
+    [InlineData("--lr", "0.1", "unknown option")]   // OneCycleLR sets the rate: --max-lr is the one that matters
     [InlineData("--dropout", "1", "must be in [0, 1)")]
     [InlineData("--limit-train", "0", "must be at least 1")]
     [InlineData("--max-lr", "0", "must be a positive number")]

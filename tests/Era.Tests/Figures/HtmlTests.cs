@@ -41,7 +41,8 @@ public class HtmlTests
         Assert.Contains($"paths: {{ plotly: \"https://cdn.plot.ly/plotly-cartesian-{PlotlyJs.Version}.min\" }}", html);
         Assert.Contains($"s.src = \"https://cdn.plot.ly/plotly-cartesian-{PlotlyJs.Version}.min.js\"", html);
         Assert.Contains(figure.ToJson(), html);
-        Assert.Contains("Plotly.newPlot(\"net-1\"", html);
+        Assert.Contains("document.getElementById(\"net-1\")", html);
+        Assert.Contains("Plotly.newPlot(div", html);
     }
 
     [Fact]

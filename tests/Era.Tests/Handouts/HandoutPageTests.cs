@@ -25,9 +25,11 @@ public class HandoutPageTests(HandoutsFixture handouts) : IClassFixture<Handouts
     internal sealed record Loaded(IPage Page, List<string> Errors, List<string> Requests, List<string> Blocked);
 
     /// <summary>Opens a file with every request intercepted: only the page itself and data: URLs may load.</summary>
-    internal async Task<Loaded> OpenAsync(string path)
+    internal Task<Loaded> OpenAsync(string path) => OpenAsync(handouts.Browser, path);
+
+    internal static async Task<Loaded> OpenAsync(IBrowser browser, string path)
     {
-        var page = await handouts.Browser.NewPageAsync();
+        var page = await browser.NewPageAsync();
         var loaded = new Loaded(page, [], [], []);
         string self = new Uri(path).AbsoluteUri;
         page.Console += (_, e) =>
@@ -51,7 +53,7 @@ public class HandoutPageTests(HandoutsFixture handouts) : IClassFixture<Handouts
         return loaded;
     }
 
-    private static Task WaitReadyAsync(IPage page) =>
+    internal static Task WaitReadyAsync(IPage page) =>
         page.WaitForFunctionAsync("() => document.documentElement.dataset.eraReady === '1'", new WaitForFunctionOptions { Timeout = 60_000 });
 
     [Theory]

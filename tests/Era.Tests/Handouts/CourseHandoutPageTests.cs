@@ -1,0 +1,71 @@
+using Era.Figures;
+using Era.Handouts;
+using Era.Tests.Figures;
+using Era.Tests.Notebooks;
+using PuppeteerSharp;
+
+namespace Era.Tests.Handouts;
+
+/// <summary>The handouts of the course's own committed notebooks (not fixtures), written once for these tests.</summary>
+public sealed class CourseHandoutsFixture : IDisposable
+{
+    public string Root { get; } = Directory.CreateTempSubdirectory("era-course-handouts-").FullName;
+
+    public string Out => Path.Combine(Root, "handouts");
+
+    private readonly ChromiumRenderer _chromium;
+
+    public IBrowser Browser => _chromium.Browser;
+
+    public CourseHandoutsFixture()
+    {
+        Era.Handouts.Handouts.Write(new HandoutsOptions { NotebooksDirectory = Repo.NotebooksDir, OutputDirectory = Out });
+        _chromium = ChromiumRenderer.Start(new ChromiumOptions { StartTimeout = TimeSpan.FromSeconds(60) });
+    }
+
+    public void Dispose()
+    {
+        _chromium.Dispose();
+        Directory.Delete(Root, recursive: true);
+    }
+}
+
+/// <summary>
+/// Each page staff hand out for the real course, as a student's browser shows it: offline (every request beyond the
+/// page itself is blocked and counted), no console error, every formula typeset, every figure drawn, not blank.
+/// </summary>
+[Collection("Chromium")]
+public class CourseHandoutPageTests(CourseHandoutsFixture handouts) : IClassFixture<CourseHandoutsFixture>
+{
+    public static TheoryData<string> Pages()
+    {
+        var data = new TheoryData<string> { "index.html", "check-your-sheet.html" };
+        foreach (var nb in Repo.Notebooks) data.Add(Path.GetFileNameWithoutExtension(nb) + ".html");
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Pages))]
+    public async Task EveryCoursePageLoadsOfflineWithMathAndFiguresDrawn(string file)
+    {
+        string path = Path.Combine(handouts.Out, file);
+        var (page, errors, _, blocked) = await HandoutPageTests.OpenAsync(handouts.Browser, path);
+        await using var _ = page;
+        await HandoutPageTests.WaitReadyAsync(page);
+
+        Assert.Empty(blocked);
+        Assert.Empty(errors);
+        int math = await page.EvaluateExpressionAsync<int>("document.querySelectorAll('.math').length");
+        Assert.Equal(math, await page.EvaluateExpressionAsync<int>("document.querySelectorAll('.math > .katex, .math > .katex-display').length"));
+        Assert.Equal(0, await page.EvaluateExpressionAsync<int>("document.querySelectorAll('.katex-error').length"));
+        int figures = await page.EvaluateExpressionAsync<int>("document.querySelectorAll('figure.figure').length");
+        Assert.Equal(figures, await page.EvaluateExpressionAsync<int>("Array.from(document.querySelectorAll('figure.figure'), f => f.querySelector('.interactive svg.main-svg')).filter(s => s).length"));
+        if (file.StartsWith("01-", StringComparison.Ordinal) || file.StartsWith("03-", StringComparison.Ordinal) || file.StartsWith("04-", StringComparison.Ordinal))
+        {
+            Assert.True(figures > 0, $"{file}: no figure");
+            Assert.True(math > 0, $"{file}: no math");
+        }
+        var png = Png.Decode(await page.ScreenshotDataAsync(new ScreenshotOptions { Type = ScreenshotType.Png }));
+        Assert.True(png.BrightnessVariance() > 100, $"{file}: brightness variance {png.BrightnessVariance():0.0}: blank?");
+    }
+}
