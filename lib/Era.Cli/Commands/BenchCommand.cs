@@ -118,16 +118,25 @@ internal static class BenchCommand
         }
         timed.Stop();
 
+        Report(output, batches, warmup, firstLoss, lastLoss, correct, timedImages, timed.Elapsed.TotalSeconds, macs);
+        return Cli.ExitOk;
+    }
+
+    /// <summary>
+    /// The closing lines of a benchmark, the same for both engines (compare.sh reads them): the loss it went through,
+    /// ms per timed batch, images/s, GFLOP/s when the model's MACs are known, and peak resident memory.
+    /// </summary>
+    internal static void Report(TextWriter output, int batches, int warmup, double firstLoss, double lastLoss, int correct, int timedImages,
+        double seconds, long? macs)
+    {
         int timedBatches = batches - warmup;
-        double seconds = timed.Elapsed.TotalSeconds;
         output.WriteLine(string.Create(Inv, $"training: loss {firstLoss:F4} (batch 1) -> {lastLoss:F4} (batch {batches}), accuracy over timed batches {100.0 * correct / Math.Max(1, timedImages):F2} %"));
         output.WriteLine(string.Create(Inv, $"timed {timedBatches} batches in {seconds:F3} s"));
         output.WriteLine(string.Create(Inv, $"train_ms_per_batch {1000 * seconds / timedBatches:F2}"));
         output.WriteLine(string.Create(Inv, $"images_per_second {timedImages / seconds:F0}"));
         // A training step costs about 3 forward passes (forward, backward to inputs, backward to weights), 2 FLOPs per multiply-add.
-        output.WriteLine(string.Create(Inv, $"gflops {6.0 * macs * timedImages / seconds / 1e9:F2}"));
+        if (macs is long m) output.WriteLine(string.Create(Inv, $"gflops {6.0 * m * timedImages / seconds / 1e9:F2}"));
         output.WriteLine(string.Create(Inv, $"peak_rss_mb {PeakRssMegabytes():F0}"));
-        return Cli.ExitOk;
     }
 
     /// <summary>Peak resident memory: VmHWM from /proc/self/status on Linux, else the process's peak working set.</summary>

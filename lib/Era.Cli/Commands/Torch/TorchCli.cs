@@ -200,13 +200,7 @@ internal static class TorchCli
         }
         timed.Stop();
 
-        int timedBatches = batches - warmup;
-        double seconds = timed.Elapsed.TotalSeconds;
-        output.WriteLine(string.Create(Inv, $"training: loss {firstLoss:F4} (batch 1) -> {lastLoss:F4} (batch {batches}), accuracy over timed batches {100.0 * correct / Math.Max(1, timedImages):F2} %"));
-        output.WriteLine(string.Create(Inv, $"timed {timedBatches} batches in {seconds:F3} s"));
-        output.WriteLine(string.Create(Inv, $"train_ms_per_batch {1000 * seconds / timedBatches:F2}"));
-        output.WriteLine(string.Create(Inv, $"images_per_second {timedImages / seconds:F0}"));
-        output.WriteLine(string.Create(Inv, $"peak_rss_mb {BenchCommand.PeakRssMegabytes():F0}"));
+        BenchCommand.Report(output, batches, warmup, firstLoss, lastLoss, correct, timedImages, timed.Elapsed.TotalSeconds, macs: null);
         return Cli.ExitOk;
     }
 
