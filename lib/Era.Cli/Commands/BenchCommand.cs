@@ -81,10 +81,21 @@ internal static class BenchCommand
         if (loader.Count == 0) throw new UsageException("--batch-size", $"larger than the {train.Count} training images");
 
         net.train();
+        return TimeSteps(loader, batches, warmup, trainer.Step, macs, progress: true, output, error);
+    }
+
+    /// <summary>
+    /// The timed loop both engines share: <paramref name="batches"/> steps over the loader (its epochs repeat as
+    /// needed), the first <paramref name="warmup"/> untimed, then the closing lines (<see cref="Report"/>). A diverged
+    /// loss is one line on stderr and exit 1.
+    /// </summary>
+    internal static int TimeSteps(DataLoader loader, int batches, int warmup, Func<Tensor<float>, int[], StepResult> step, long? macs,
+        bool progress, TextWriter output, TextWriter error)
+    {
         int done = 0, timedImages = 0, correct = 0;
         double firstLoss = double.NaN, lastLoss = double.NaN;
         var timed = new Stopwatch();
-        clock.Restart();
+        var clock = Stopwatch.StartNew();
         try
         {
             while (done < batches)
@@ -96,7 +107,7 @@ internal static class BenchCommand
                         output.WriteLine(string.Create(Inv, $"warm-up {warmup} batches: {clock.Elapsed.TotalMilliseconds:F0} ms"));
                         timed.Start();
                     }
-                    var r = trainer.Step(batch.Images, batch.Labels);
+                    var r = step(batch.Images, batch.Labels);
                     done++;
                     if (done == 1) firstLoss = r.Loss;
                     lastLoss = r.Loss;
@@ -105,7 +116,7 @@ internal static class BenchCommand
                         timedImages += r.Count;
                         correct += r.Correct;
                     }
-                    if (done % 100 == 0 && done < batches)
+                    if (progress && done % 100 == 0 && done < batches)
                         output.WriteLine(string.Create(Inv, $"batch {done}/{batches} loss {r.Loss:F4} lr {r.LearningRate:G4}"));
                     if (done == batches) break;
                 }
@@ -117,7 +128,6 @@ internal static class BenchCommand
             return Cli.ExitFindings;
         }
         timed.Stop();
-
         Report(output, batches, warmup, firstLoss, lastLoss, correct, timedImages, timed.Elapsed.TotalSeconds, macs);
         return Cli.ExitOk;
     }

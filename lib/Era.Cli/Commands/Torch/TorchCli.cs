@@ -165,43 +165,8 @@ internal static class TorchCli
         var trainer = TorchTrainer.ForRecipe(net, new Recipe(Epochs: 1, BatchSize: batchSize, Seed: seed), batches);
 
         net.train();
-        int done = 0, timedImages = 0, correct = 0;
-        double firstLoss = double.NaN, lastLoss = double.NaN;
-        var timed = new Stopwatch();
-        clock.Restart();
-        try
-        {
-            while (done < batches)
-            {
-                foreach (var batch in loader.Epoch())
-                {
-                    if (done == warmup)
-                    {
-                        output.WriteLine(string.Create(Inv, $"warm-up {warmup} batches: {clock.Elapsed.TotalMilliseconds:F0} ms"));
-                        timed.Start();
-                    }
-                    var r = trainer.Step(batch.Images, batch.Labels); // reads the loss: waits for the device each step
-                    done++;
-                    if (done == 1) firstLoss = r.Loss;
-                    lastLoss = r.Loss;
-                    if (done > warmup)
-                    {
-                        timedImages += r.Count;
-                        correct += r.Correct;
-                    }
-                    if (done == batches) break;
-                }
-            }
-        }
-        catch (TrainingDivergedException e)
-        {
-            error.WriteLine($"era: bench: {e.Message}");
-            return Cli.ExitFindings;
-        }
-        timed.Stop();
-
-        BenchCommand.Report(output, batches, warmup, firstLoss, lastLoss, correct, timedImages, timed.Elapsed.TotalSeconds, macs: null);
-        return Cli.ExitOk;
+        // TorchTrainer.Step reads the loss, so each step waits for the device: the time is the steps' own.
+        return BenchCommand.TimeSteps(loader, batches, warmup, trainer.Step, macs: null, progress: false, output, error);
     }
 
     private static Architecture Model(string name)
