@@ -52,12 +52,7 @@ internal static class BenchCommand
         var recipe = Recipe.For(modelName);
         int batchSize = batchSizeOption ?? recipe.BatchSize;
         recipe = recipe with { BatchSize = batchSize };
-        if (batches < 1) throw new UsageException("--batches", $"must be at least 1, got {batches}");
-        if (batchSize is < 1 or > 60000) throw new UsageException("--batch-size", $"must be between 1 and 60000, got {batchSize}");
-        if (threads is < 1 or > 1024) throw new UsageException("--threads", $"must be between 1 and 1024, got {threads}");
-        if (warmup < 0) throw new UsageException("--warmup", $"must be 0 or more, got {warmup}");
-        MnistData.CheckOption(dataDir);
-        warmup = Math.Min(warmup, batches - 1);
+        warmup = CheckOptions(batches, batchSize, threads, warmup, dataDir);
 
         torch.set_num_threads(threads ?? Environment.ProcessorCount);
         torch.manual_seed(seed);
@@ -82,6 +77,17 @@ internal static class BenchCommand
 
         net.train();
         return TimeSteps(loader, batches, warmup, trainer.Step, macs, progress: true, output, error);
+    }
+
+    /// <summary>Checks the options both engines' benchmarks take (UsageException naming the option); returns the warm-up, at most batches − 1.</summary>
+    internal static int CheckOptions(int batches, int batchSize, int? threads, int warmup, string? dataDir)
+    {
+        if (batches < 1) throw new UsageException("--batches", $"must be at least 1, got {batches}");
+        if (batchSize is < 1 or > 60000) throw new UsageException("--batch-size", $"must be between 1 and 60000, got {batchSize}");
+        if (threads is < 1 or > 1024) throw new UsageException("--threads", $"must be between 1 and 1024, got {threads}");
+        if (warmup < 0) throw new UsageException("--warmup", $"must be 0 or more, got {warmup}");
+        MnistData.CheckOption(dataDir);
+        return Math.Min(warmup, batches - 1);
     }
 
     /// <summary>

@@ -145,12 +145,7 @@ internal static class TorchCli
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
         var architecture = Model(modelName);
-        if (batches < 1) throw new UsageException("--batches", $"must be at least 1, got {batches}");
-        if (batchSize is < 1 or > 60000) throw new UsageException("--batch-size", $"must be between 1 and 60000, got {batchSize}");
-        if (threads is < 1 or > 1024) throw new UsageException("--threads", $"must be between 1 and 1024, got {threads}");
-        if (warmup < 0) throw new UsageException("--warmup", $"must be 0 or more, got {warmup}");
-        MnistData.CheckOption(dataDir);
-        warmup = Math.Min(warmup, batches - 1);
+        warmup = BenchCommand.CheckOptions(batches, batchSize, threads, warmup, dataDir);
         if (!Start("bench", threads ?? Environment.ProcessorCount, seed, deviceName, error, out var device)) return Cli.ExitFindings;
         var clock = Stopwatch.StartNew();
         if (!MnistData.TryLoad("bench", dataDir, error, out string dir, out var train, out var test)) return Cli.ExitFindings;
