@@ -15,7 +15,7 @@ public sealed record ChromiumOptions
 {
     public string? BrowserPath { get; init; }
     public string? PlotlyJsPath { get; init; }
-    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60); // a loaded 2-core machine can take over 30 s
     public TimeSpan RenderTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
 
