@@ -37,6 +37,16 @@ internal static class TrainCommand
         var weightDecay = new Option<double?>("--weight-decay") { Description = "L2 penalty added to the gradients (default: 0)" };
         var dropout = new Option<double?>("--dropout") { Description = "Dropout probability after each block (default: the recipe's, 0.05)" };
         var noAugment = new Option<bool>("--no-augment") { Description = "Train on the images as they are (no random rotations and shifts)" };
+        var without = new Option<string[]>("--without")
+        {
+            Description = $"Leave one part of the recipe out, to see what it contributes (the ablation; repeatable): {string.Join(", ", Recipe.Parts)}",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        without.Validators.Add(r =>
+        {
+            foreach (string part in r.GetValueOrDefault<string[]>() ?? [])
+                if (!Recipe.Parts.Contains(part)) r.AddError($"--without: unknown part '{part}' (available: {string.Join(", ", Recipe.Parts)})");
+        });
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all processors)" };
         var seed = new Option<long>("--seed") { Description = "Seed for weights, shuffling, augmentation and dropout", DefaultValueFactory = _ => 1 };
         var data = new Option<string?>("--data") { Description = "MNIST directory (default: $MNIST_DIR, then the cache data/mnist)" };
@@ -49,7 +59,7 @@ internal static class TrainCommand
         Option<string?> device = Torch.TorchCli.DeviceOption();
 
         var command = new Command("train", "Train a CNN on MNIST with its recipe and print each epoch's loss and accuracy");
-        foreach (var o in new Option[] { model, epochs, batchSize, maxLr, momentum, weightDecay, dropout, noAugment, threads, seed, data, output, json, limitTrain, limitTest, engine, device })
+        foreach (var o in new Option[] { model, epochs, batchSize, maxLr, momentum, weightDecay, dropout, noAugment, without, threads, seed, data, output, json, limitTrain, limitTest, engine, device })
             command.Options.Add(o);
         Cli.SetHandler(command, parse =>
         {
@@ -66,6 +76,7 @@ internal static class TrainCommand
                 Dropout = parse.GetValue(dropout) ?? r.Dropout,
                 Augmentation = parse.GetValue(noAugment) ? null : r.Augmentation,
             };
+            foreach (string part in parse.GetValue(without) ?? []) r = r.Without(part);
             var settings = new Settings(r, parse.GetValue(threads) ?? Environment.ProcessorCount, parse.GetValue(seed),
                 parse.GetValue(data), parse.GetValue(output), parse.GetValue(json), parse.GetValue(limitTrain), parse.GetValue(limitTest));
             Check(settings, parse.GetValue(threads) is not null);
@@ -73,6 +84,8 @@ internal static class TrainCommand
             {
                 if (settings.LimitTrain is not null || settings.LimitTest is not null)
                     throw new UsageException("--limit-train", "not available with --engine torchsharp");
+                if (!r.BatchNorm || !r.GlobalAvgPool || !r.Schedule)
+                    throw new UsageException("--without", "bn, gap and schedule are not available with --engine torchsharp");
                 return Torch.TorchCli.Train(name, new Era.Torch.Recipe(r.Epochs, r.BatchSize, r.Lr, r.MaxLr, r.Momentum, r.WeightDecay, settings.Seed),
                     settings.Threads, settings.Data, settings.Out, settings.Json, parse.GetValue(device),
                     parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, augmentation: r.Augmentation, dropout: r.Dropout);
@@ -131,11 +144,12 @@ internal static class TrainCommand
         var run = new TrainingRun(s.Recipe, train, test, s.Seed);
         var r = run.Recipe;
         string augment = r.Augmentation is { } a ? string.Create(Inv, $"augmentation ±{a.MaxDegrees:G}° ±{a.MaxShift:G} px") : "no augmentation";
-        error.WriteLine(string.Create(Inv, $"train: {train.Count} training and {test.Count} test images from {dir}; model {r.Model}, {run.Parameters} parameters"));
-        error.WriteLine(string.Create(Inv, $"train: {r.Epochs} epochs x {run.TrainLoader.Count} batches of {r.BatchSize}, SGD momentum {Cli.Format(r.Momentum)} weight decay {Cli.Format(r.WeightDecay)}, OneCycleLR max lr {Cli.Format(r.MaxLr)}, dropout {Cli.Format(r.Dropout)}, {augment}, seed {s.Seed}, {torch.get_num_threads()} threads"));
+        error.WriteLine(string.Create(Inv, $"train: {train.Count} training and {test.Count} test images from {dir}; model {r.Model}{(r.Missing.Count > 0 ? " without " + string.Join(", ", r.Missing) : "")}, {run.Parameters} parameters"));
+        error.WriteLine(string.Create(Inv, $"train: {r.Epochs} epochs x {run.TrainLoader.Count} batches of {r.BatchSize}, SGD momentum {Cli.Format(r.Momentum)} weight decay {Cli.Format(r.WeightDecay)}, {(r.Schedule ? $"OneCycleLR max lr {Cli.Format(r.MaxLr)}" : $"constant lr {Cli.Format(r.Lr)}")}, dropout {Cli.Format(r.Dropout)}, {augment}, seed {s.Seed}, {torch.get_num_threads()} threads"));
 
         int saveCode = Cli.ExitOk;
         var metadata = new Dictionary<string, string> { ["model"] = r.Model };
+        if (r.Missing.Count > 0) metadata["without"] = string.Join(",", r.Missing);
         run.OnEpoch = e =>
         {
             if (s.Out is not null)

@@ -16,7 +16,18 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>True in training mode (batch statistics, dropout on), false in eval mode.</summary>
     public bool Training { get; private set; } = true;
 
+    /// <summary>
+    /// The forward pass. A layer returns its own output buffer, which its next Forward overwrites (no allocation per
+    /// call, as in llm.c): copy it (Clone) to keep it. A whole model (MnistNet) returns a new tensor instead.
+    /// </summary>
     public abstract Tensor<T> Forward(Tensor<T> input);
+
+    /// <summary>
+    /// Forward that never copies its result: the tensor returned is the module's own buffer, overwritten by the next
+    /// call. For a layer it is Forward itself; a model whose Forward copies (MnistNet) overrides it. Training and
+    /// evaluation loops call this.
+    /// </summary>
+    public virtual Tensor<T> ForwardNoCopy(Tensor<T> input) => Forward(input);
 
     /// <summary>Given ∂L/∂output of the last Forward, accumulates parameter gradients and returns ∂L/∂input.</summary>
     public abstract Tensor<T> Backward(Tensor<T> gradOutput);

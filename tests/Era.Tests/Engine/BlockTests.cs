@@ -84,7 +84,7 @@ public class BlockTests
         (float[] Y, float[] Dx, float[] Grads) Run(bool fuse)
         {
             torch.manual_seed(7);
-            var block = MnistNet<float>.Block(3, 6, dropout: 0.3, padding: 1);
+            var block = (ConvBnReluDropout<float>)MnistNet<float>.Block(3, 6, dropout: 0.3, padding: 1);
             block.Fuse = fuse;
             block.Conv.InputRequiresGrad = true;
             var x = KernelTests.RandomFloat(new Generator(8), 5, 3, 9, 9);

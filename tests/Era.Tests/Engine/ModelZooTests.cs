@@ -119,4 +119,80 @@ public class ModelZooTests
         GradCheck.Check(net, x, () => net.Backward(F.nll_loss(net.Forward(x), target).Grad),
             () => F.nll_loss(net.Forward(x), target).Value, 1e-6, maxPerTensor: 8);
     }
+
+    [Theory]
+    [InlineData("bn", 14542)]    // 7 blocks lose BN's 2·C parameters and their convs gain a bias of C: 14,656 − 114
+    [InlineData("gap", 19456)]   // fc reads 20·5·5 = 500 numbers instead of 20: 14,656 + 490·10
+    [InlineData("dropout", 14656)]
+    [InlineData("augmentation", 14656)]
+    [InlineData("schedule", 14656)]
+    public void EachAblationTakesOutItsPartAndStaysUnder20000(string part, int parameters)
+    {
+        var recipe = Recipe.For("course").Without(part).Validate();
+        Assert.Equal([part], recipe.Missing);
+        Assert.Empty(Recipe.For("course").Missing);
+        var net = recipe.CreateModel();
+        Assert.Equal(parameters, net.parameters().Sum(p => p.Numel));
+        Assert.Equal(part == "bn", !net.NamedModules().Any(m => m.Module is BatchNorm2d<float>));
+        Assert.Equal(part == "gap", !net.NamedModules().Any(m => m.Module is AdaptiveAvgPool2d<float>));
+        Assert.Equal(part == "schedule", recipe.CreateScheduler(recipe.CreateOptimizer(net), 10) is null);
+        Assert.Equal(part == "dropout", recipe.Dropout == 0);
+        Assert.Equal(part == "augmentation", recipe.Augmentation is null);
+        var y = net.Forward(KernelTests.RandomFloat(new Generator(3), 2, 1, 28, 28));
+        Assert.Equal([2, 10], y.Shape);
+        Assert.Throws<ArgumentException>(() => recipe.Without("attention"));
+    }
+
+    [Fact]
+    public void AblatedModelsBackwardMatchesFiniteDifferences()
+    {
+        // Without batch norm (convs with bias) and without global average pooling (fc on the flattened maps).
+        foreach (var net in new[] { ModelZoo.Create<double>("tiny", seed: 3, dropout: 0, batchNorm: false), ModelZoo.Create<double>("tiny", seed: 3, dropout: 0, globalAvgPool: false) })
+        {
+            net.InputGradient = true;
+            var x = GradCheck.Random(new Generator(4), 2, 1, 28, 28);
+            int[] target = [1, 8];
+            GradCheck.Check(net, x, () => net.Backward(F.nll_loss(net.Forward(x), target).Grad),
+                () => F.nll_loss(net.Forward(x), target).Value, 1e-6, maxPerTensor: 6);
+        }
+    }
+
+    [Fact]
+    public void ForwardReturnsATensorTheCallerOwns()
+    {
+        var net = ModelZoo.Create("course", seed: 2);
+        net.eval();
+        var x1 = KernelTests.RandomFloat(new Generator(3), 4, 1, 28, 28);
+        var x2 = KernelTests.RandomFloat(new Generator(4), 4, 1, 28, 28);
+        var y1 = net.Forward(x1);
+        var kept = y1.Clone();
+        var y2 = net.Forward(x2);
+        Assert.NotSame(y1, y2);
+        Assert.Equal(kept.Data, y1.Data);                   // the second call left the first result alone
+        Assert.NotEqual(y1.Data, y2.Data);
+        // ForwardNoCopy is the explicit opposite: the model's own buffer, the same object each call.
+        var b1 = net.ForwardNoCopy(x1);
+        Assert.Same(b1, net.ForwardNoCopy(x2));
+        Assert.Equal(y2.Data, b1.Data);
+    }
+
+    [Fact]
+    public void LogProbabilitiesInBatchesEqualImageByImageAndKeepTheMode()
+    {
+        var net = ModelZoo.Create("course", seed: 2);
+        var x = KernelTests.RandomFloat(new Generator(3), 10, 1, 28, 28);
+        var all = Trainer.LogProbabilities(net, x, batchSize: 4);      // batches of 4, 4 and 2
+        Assert.Equal([10, 10], all.Shape);
+        Assert.True(net.Training);                                       // the mode it had before
+        net.eval();
+        for (int i = 0; i < 10; i++)
+        {
+            var one = new Tensor<float>(1, 1, 28, 28);
+            Array.Copy(x.Data, i * 784, one.Data, 0, 784);
+            var y = net.Forward(one);
+            for (int k = 0; k < 10; k++) Assert.Equal(y.Data[k], all.Data[i * 10 + k], 5);
+        }
+        var predicted = Trainer.Predict(net, x, batchSize: 3);
+        for (int i = 0; i < 10; i++) Assert.Equal(Trainer.ArgMax(all.Data.AsSpan(i * 10, 10)), predicted[i]);
+    }
 }

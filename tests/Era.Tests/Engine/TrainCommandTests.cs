@@ -97,9 +97,25 @@ public sealed class TrainCommandTests : IDisposable
             "--limit-train", "30", "--limit-test", "5", "--no-augment", "--dropout", "0");
         Assert.True(code == 0, error);
         Assert.Contains("train: 30 training and 5 test images", error);
-        Assert.Contains("model reference, 12098 parameters", error);
+        Assert.Contains("model reference without dropout, augmentation, 12098 parameters", error);
         Assert.Contains("dropout 0, no augmentation", error);
         Assert.EndsWith("parameters 12098", output.TrimEnd());
+    }
+
+    [Fact]
+    public void WithoutTakesPartsOutAndTheCheckpointLoadsAsTheSameVariant()
+    {
+        var (code, output, error) = Run("--epochs", "1", "--data", Data, "--threads", "1", "--without", "bn", "--without", "schedule",
+            "--out", Weights, "--json", History);
+        Assert.True(code == 0, error);
+        Assert.Contains("model course without bn, schedule, 14542 parameters", error);
+        Assert.Contains("constant lr 0.05", error);
+        using var json = JsonDocument.Parse(File.ReadAllText(History));
+        Assert.Equal("constant", json.RootElement.GetProperty("schedule").GetString());
+        Assert.Equal(["bn", "schedule"], json.RootElement.GetProperty("without").EnumerateArray().Select(e => e.GetString()!));
+        foreach (var e in json.RootElement.GetProperty("history").EnumerateArray()) Assert.Equal(0.05, e.GetProperty("lr").GetDouble(), 9);
+        var net = ModelZoo.Load(Weights);                                // the metadata says "without": bn
+        Assert.Equal(14542, net.parameters().Sum(p => p.Numel));
     }
 
     [Fact]
@@ -129,6 +145,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--json", "/nonexistent/dir/h.json", "does not exist")]
     [InlineData("--out", "/proc/net.safetensors", "cannot write in '/proc'")]
     [InlineData("--epochs", "many", "many")]
+    [InlineData("--without", "attention", "unknown part 'attention' (available: bn, dropout, gap, augmentation, schedule)")]
     public void BadOptionsExitWithCode2NamingTheOption(string option, string value, string message)
     {
         // Valid data and outputs besides the bad option: the run would write them if the check were missing.

@@ -30,10 +30,13 @@ public class MnistNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<
     /// The usual block: blk(i, o, p) = Sequential(Conv2d(i, o, 3, padding=p, bias=False), BatchNorm2d(o), ReLU(), Dropout(d)),
     /// here as <see cref="ConvBnReluDropout{T}"/>, which has the same children and names and runs BatchNorm2d → ReLU →
     /// Dropout as one fused kernel on float (set its Fuse to false to run the four layers one by one).
+    /// Without batch norm (the ablation): Sequential(Conv2d(i, o, 3, padding=p, bias=True), ReLU(), Dropout(d)).
     /// </summary>
-    public static ConvBnReluDropout<T> Block(int inChannels, int outChannels, double dropout, int padding = 0) =>
-        new(new Conv2d<T>(inChannels, outChannels, 3, padding: padding, bias: false), new BatchNorm2d<T>(outChannels),
-            new ReLU<T>(), new Dropout<T>(dropout));
+    public static Module<T> Block(int inChannels, int outChannels, double dropout, int padding = 0, bool batchNorm = true) =>
+        batchNorm
+            ? new ConvBnReluDropout<T>(new Conv2d<T>(inChannels, outChannels, 3, padding: padding, bias: false),
+                new BatchNorm2d<T>(outChannels), new ReLU<T>(), new Dropout<T>(dropout))
+            : new Sequential<T>(new Conv2d<T>(inChannels, outChannels, 3, padding: padding, bias: true), new ReLU<T>(), new Dropout<T>(dropout));
 
     /// <summary>
     /// Whether Backward computes ∂L/∂images (for saliency maps or gradient checks). Off by default, as in PyTorch
@@ -45,7 +48,7 @@ public class MnistNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<
         set => FirstConv.InputRequiresGrad = value;
     }
 
-    private Conv2d<T> FirstConv => ((ConvBnReluDropout<T>)f[0]).Conv;
+    private Conv2d<T> FirstConv => f.NamedModules().Select(m => m.Module).OfType<Conv2d<T>>().First();
 
 #pragma warning disable IDE1006 // PyTorch names
     public Sequential<T> f { get; }
@@ -55,42 +58,24 @@ public class MnistNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<
 #pragma warning restore IDE1006
 
     /// <summary>
-    /// In eval mode, batches larger than this run this many images at a time (same result, image by image), so
-    /// evaluating the whole test set at once needs no more activation memory than a training batch.
+    /// [N, 1, 28, 28] images → [N, 10] log-probabilities, as a new tensor that belongs to the caller: keep it, change it,
+    /// call Forward again — it stays as it was. (The layers inside return their own buffers, overwritten by their next
+    /// call, as in llm.c; see <see cref="Module{T}.ForwardNoCopy"/>.) The batch runs at once: for thousands of images
+    /// use <see cref="Training.Trainer.LogProbabilities"/>, which goes through them in batches.
     /// </summary>
-    public int EvalChunk { get; set; } = 256;
+    public override Tensor<T> Forward(Tensor<T> input) => ForwardNoCopy(input).Clone();
 
-    private Tensor<T>? _evalOutput, _chunkInput;
-    private bool _chunked;
-
-    /// <summary>[N, 1, 28, 28] images → [N, 10] log-probabilities.</summary>
-    public override Tensor<T> Forward(Tensor<T> input)
+    /// <summary>
+    /// The same log-probabilities without the copy: the returned tensor is the model's own output buffer and the next
+    /// call overwrites it. The training loop uses this (no allocation per step).
+    /// </summary>
+    public override Tensor<T> ForwardNoCopy(Tensor<T> input)
     {
         Shapes.CheckInput(GetType().Name, input, -1, 1, -1, -1);
-        _chunked = false;
-        int n = input.Shape[0];
-        if (Training || n <= EvalChunk) return Layers(input);
-        // Eval of a large batch: equal chunks of at most EvalChunk images (equal sizes keep the buffers reused).
-        int chunks = (n + EvalChunk - 1) / EvalChunk, size = (n + chunks - 1) / chunks, per = input.Numel / n;
-        var y = Buffers.Ensure(ref _evalOutput, n, 10);
-        for (int start = 0; start < n; start += size)
-        {
-            int m = Math.Min(size, n - start);
-            var x = Buffers.Ensure(ref _chunkInput, m, 1, input.Shape[2], input.Shape[3]);
-            Array.Copy(input.Data, start * per, x.Data, 0, m * per);
-            Array.Copy(Layers(x).Data, 0, y.Data, start * 10, m * 10);
-        }
-        _chunked = true;
-        return y;
+        return log_softmax.Forward(fc.Forward(flatten.Forward(f.Forward(input))));
     }
-
-    private Tensor<T> Layers(Tensor<T> x) => log_softmax.Forward(fc.Forward(flatten.Forward(f.Forward(x))));
 
     /// <summary>The chain rule backwards through the same modules: takes ∂L/∂log-probabilities, returns ∂L/∂images (zeros unless <see cref="InputGradient"/>).</summary>
-    public override Tensor<T> Backward(Tensor<T> gradOutput)
-    {
-        if (_chunked)
-            throw new InvalidOperationException($"{GetType().Name}.Backward: the last Forward was an eval batch of more than EvalChunk = {EvalChunk} images, run in chunks; backpropagate through smaller batches");
-        return f.Backward(flatten.Backward(fc.Backward(log_softmax.Backward(gradOutput))));
-    }
+    public override Tensor<T> Backward(Tensor<T> gradOutput) =>
+        f.Backward(flatten.Backward(fc.Backward(log_softmax.Backward(gradOutput))));
 }

@@ -27,31 +27,36 @@ public static class ModelZoo
     /// A fresh model with weights drawn from <see cref="torch.default_generator"/>, seeded first with
     /// <paramref name="seed"/> when given (as torch.manual_seed(seed); model = Net()).
     /// </summary>
-    public static MnistNet<float> Create(string name, long? seed = null, double dropout = 0.05) => Create<float>(name, seed, dropout);
+    /// <param name="batchNorm">False builds the blocks without BatchNorm2d (the ablation).</param>
+    /// <param name="globalAvgPool">False drops the global average pooling; fc then reads the flattened last feature maps (the ablation).</param>
+    public static MnistNet<float> Create(string name, long? seed = null, double dropout = 0.05, bool batchNorm = true, bool globalAvgPool = true) =>
+        Create<float>(name, seed, dropout, batchNorm, globalAvgPool);
 
     /// <summary>The same model in any precision (double for gradient checks).</summary>
-    public static MnistNet<T> Create<T>(string name, long? seed = null, double dropout = 0.05) where T : unmanaged, IFloatingPointIeee754<T>
+    public static MnistNet<T> Create<T>(string name, long? seed = null, double dropout = 0.05, bool batchNorm = true, bool globalAvgPool = true) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!Exists(name)) throw new ArgumentException($"unknown model '{name}' (available: {string.Join(", ", Names)})", nameof(name));
         if (seed is long s) torch.manual_seed(s);
         return name switch
         {
-            "reference" => new ReferenceNet<T>(dropout),
-            "course" => new CourseNet<T>(dropout),
-            _ => new TinyNet<T>(dropout),
+            "reference" => new ReferenceNet<T>(dropout, batchNorm, globalAvgPool),
+            "course" => new CourseNet<T>(dropout, batchNorm, globalAvgPool),
+            _ => new TinyNet<T>(dropout, batchNorm, globalAvgPool),
         };
     }
 
     /// <summary>
     /// A model with the weights of a safetensors checkpoint: the model named <paramref name="name"/>, else the one the
-    /// file's metadata names (era train writes "model"), else the default. Throws <see cref="CheckpointException"/>
+    /// file's metadata names (era train writes "model", and "without" for an ablation's variant), else the default. Throws <see cref="CheckpointException"/>
     /// with every difference when the file does not fit the model.
     /// </summary>
     public static MnistNet<float> Load(string path, string? name = null)
     {
         Safetensors.Read(path, out var metadata);
         name ??= metadata.TryGetValue("model", out var saved) && Exists(saved) ? saved : Default;
-        var model = Create(name);
+        // era train --without bn / gap records it: build the same variant.
+        var without = metadata.TryGetValue("without", out var parts) ? parts.Split(',') : [];
+        var model = Create(name, batchNorm: !without.Contains("bn"), globalAvgPool: !without.Contains("gap"));
         Safetensors.Load(model, path);
         return model;
     }

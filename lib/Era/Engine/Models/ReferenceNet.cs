@@ -12,16 +12,24 @@ namespace Era.Engine.Models;
 ///   blk(i, o, p=0) = Sequential(Conv2d(i, o, 3, padding=p, bias=False), BatchNorm2d(o), ReLU(), Dropout(d))
 ///   forward(x) = log_softmax(fc(flatten(f(x))), 1),   fc = Linear(16, 10)
 /// </code>
+/// batchNorm: false and globalAvgPool: false build the ablation's variants (blocks without BatchNorm2d, with conv bias; fc on the flattened features).
 /// [N, 1, 28, 28] → 26 → 24 → 22 → pool 11 → 1×1 → 9 → 7 → 5 → 5 (padding 1) → GAP → 16 → 10 log-probabilities.
 /// </summary>
-public class ReferenceNet<T>(double dropout = 0.05) : MnistNet<T>("reference", Features(dropout), 16)
+public class ReferenceNet<T>(double dropout = 0.05, bool batchNorm = true, bool globalAvgPool = true)
+    : MnistNet<T>("reference", Features(dropout, batchNorm, globalAvgPool), globalAvgPool ? 16 : 16 * 5 * 5)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     // Built in PyTorch's order; weights are drawn from the seeded generator in this order.
-    private static Sequential<T> Features(double d) => new(
-        Block(1, 8, d), Block(8, 16, d), Block(16, 16, d), new MaxPool2d<T>(2), new Conv2d<T>(16, 8, 1, bias: false),
-        Block(8, 16, d), Block(16, 16, d), Block(16, 16, d), Block(16, 16, d, padding: 1), new AdaptiveAvgPool2d<T>(1));
+    private static Sequential<T> Features(double d, bool bn, bool gap)
+    {
+        var f = new Sequential<T>(
+            Block(1, 8, d, batchNorm: bn), Block(8, 16, d, batchNorm: bn), Block(16, 16, d, batchNorm: bn), new MaxPool2d<T>(2), new Conv2d<T>(16, 8, 1, bias: false),
+            Block(8, 16, d, batchNorm: bn), Block(16, 16, d, batchNorm: bn), Block(16, 16, d, batchNorm: bn), Block(16, 16, d, padding: 1, batchNorm: bn));
+        if (gap) f.Add(new AdaptiveAvgPool2d<T>(1));   // [N, 16, 5, 5] → [N, 16, 1, 1]; without it fc reads all 16·5·5 numbers
+        return f;
+    }
 }
 
 /// <summary>The float ReferenceNet used for training.</summary>
-public sealed class ReferenceNet(double dropout = 0.05) : ReferenceNet<float>(dropout);
+public sealed class ReferenceNet(double dropout = 0.05, bool batchNorm = true, bool globalAvgPool = true)
+    : ReferenceNet<float>(dropout, batchNorm, globalAvgPool);

@@ -10,15 +10,23 @@ namespace Era.Engine.Models;
 ///                  blk(8, 12), blk(12, 12), blk(12, 16), blk(16, 16, p=1), AdaptiveAvgPool2d(1))
 ///   fc = Linear(16, 10)
 /// </code>
+/// batchNorm: false and globalAvgPool: false build the ablation's variants (blocks without BatchNorm2d, with conv bias; fc on the flattened features).
 /// [N, 1, 28, 28] → 26 → 24 → 12 → 10 → 8 → 6 → 6 (padding 1) → GAP.
 /// </summary>
-public class TinyNet<T>(double dropout = 0.05) : MnistNet<T>("tiny", Features(dropout), 16)
+public class TinyNet<T>(double dropout = 0.05, bool batchNorm = true, bool globalAvgPool = true)
+    : MnistNet<T>("tiny", Features(dropout, batchNorm, globalAvgPool), globalAvgPool ? 16 : 16 * 6 * 6)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private static Sequential<T> Features(double d) => new(
-        Block(1, 8, d), Block(8, 12, d), new MaxPool2d<T>(2), new Conv2d<T>(12, 8, 1, bias: false),
-        Block(8, 12, d), Block(12, 12, d), Block(12, 16, d), Block(16, 16, d, padding: 1), new AdaptiveAvgPool2d<T>(1));
+    private static Sequential<T> Features(double d, bool bn, bool gap)
+    {
+        var f = new Sequential<T>(
+            Block(1, 8, d, batchNorm: bn), Block(8, 12, d, batchNorm: bn), new MaxPool2d<T>(2), new Conv2d<T>(12, 8, 1, bias: false),
+            Block(8, 12, d, batchNorm: bn), Block(12, 12, d, batchNorm: bn), Block(12, 16, d, batchNorm: bn), Block(16, 16, d, padding: 1, batchNorm: bn));
+        if (gap) f.Add(new AdaptiveAvgPool2d<T>(1));   // [N, 16, 6, 6] → [N, 16, 1, 1]; without it fc reads all 16·6·6 numbers
+        return f;
+    }
 }
 
 /// <summary>The float TinyNet used for training.</summary>
-public sealed class TinyNet(double dropout = 0.05) : TinyNet<float>(dropout);
+public sealed class TinyNet(double dropout = 0.05, bool batchNorm = true, bool globalAvgPool = true)
+    : TinyNet<float>(dropout, batchNorm, globalAvgPool);

@@ -47,7 +47,7 @@ public sealed record Evaluation(double Loss, double Accuracy, int[,] Confusion, 
 /// The training loop, spelled out once. One step is the five lines every PyTorch tutorial writes:
 /// <code>
 ///   optimizer.zero_grad();                       // forget the previous batch's gradients
-///   var output = model.Forward(images);          // log-probabilities [N, 10]
+///   var output = model.Forward(images);          // log-probabilities [N, 10] (here ForwardNoCopy: no allocation)
 ///   var loss = F.nll_loss(output, labels);       // mean negative log-likelihood and ∂loss/∂output
 ///   model.Backward(loss.Grad);                   // chain rule back through every layer: fills each p.Grad
 ///   optimizer.step(); scheduler?.step();         // move the weights, then the learning rate
@@ -89,7 +89,7 @@ public sealed class Trainer
         long step = Steps + 1;
         double lr = Optimizer.LearningRate;
         Optimizer.zero_grad();
-        var output = Model.Forward(images);
+        var output = Model.ForwardNoCopy(images);   // the model's own buffer, read before the next step overwrites it
         var loss = F.nll_loss(output, labels, LossGrad(output));
         if (!double.IsFinite(loss.Value)) throw new TrainingDivergedException(step, lr, loss.Value);
         int correct = CountCorrect(output, labels);
@@ -181,7 +181,7 @@ public sealed class Trainer
             var wrong = new List<Misclassification>();
             foreach (var batch in data.Epoch())
             {
-                var output = model.Forward(batch.Images);
+                var output = model.ForwardNoCopy(batch.Images);
                 lossSum += F.nll_loss(output, batch.Labels, lossGrad(output)).Value * batch.Count;
                 int classes = output.Shape[1];
                 confusion ??= new int[classes, classes];
@@ -202,6 +202,50 @@ public sealed class Trainer
         {
             model.train(wasTraining);
         }
+    }
+
+    /// <summary>
+    /// The log-probabilities [N, C] of any number of images in eval mode (running BN statistics, no dropout), run
+    /// <paramref name="batchSize"/> images at a time so that memory stays that of one batch; a new tensor the caller
+    /// owns. Restores the previous mode.
+    /// </summary>
+    public static Tensor<float> LogProbabilities(Module<float> model, Tensor<float> images, int batchSize = 250)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.Rank < 2) throw new ArgumentException($"LogProbabilities: expected images [N, ...], got {Tensor<float>.ShapeString(images.Shape)}");
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        int n = images.Shape[0], per = n == 0 ? 0 : images.Numel / n;
+        bool wasTraining = model.Training;
+        model.eval();
+        try
+        {
+            Tensor<float>? result = null, chunk = null;
+            for (int start = 0; start < n; start += batchSize)
+            {
+                int m = Math.Min(batchSize, n - start);
+                if (chunk is null || chunk.Shape[0] != m) chunk = new Tensor<float>([m, .. images.Shape[1..]]);
+                Array.Copy(images.Data, (long)start * per, chunk.Data, 0, (long)m * per);
+                var y = model.ForwardNoCopy(chunk);                       // [m, C]
+                result ??= new Tensor<float>(n, y.Shape[1]);
+                Array.Copy(y.Data, 0, result.Data, (long)start * y.Shape[1], y.Numel);
+            }
+            return result ?? new Tensor<float>(0, 0);
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+
+    /// <summary>The predicted class of each image (argmax of <see cref="LogProbabilities"/>).</summary>
+    public static int[] Predict(Module<float> model, Tensor<float> images, int batchSize = 250)
+    {
+        var logp = LogProbabilities(model, images, batchSize);
+        int n = images.Shape[0], c = n == 0 ? 0 : logp.Shape[1];
+        var predictions = new int[n];
+        for (int i = 0; i < n; i++) predictions[i] = ArgMax(logp.Data.AsSpan(i * c, c));
+        return predictions;
     }
 
     /// <summary>How many rows of [N, C] scores have their largest score at the label (first maximum wins, as argmax).</summary>

@@ -47,7 +47,8 @@ public sealed class TrainingRun
     public DataLoader TrainLoader { get; }
     public DataLoader TestLoader { get; }
     public SGD<float> Optimizer { get; }
-    public OneCycleLR<float> Scheduler { get; }
+    /// <summary>The 1cycle schedule, or null when the recipe goes without (<see cref="Recipe.Schedule"/>).</summary>
+    public OneCycleLR<float>? Scheduler { get; }
     public Trainer Trainer { get; }
 
     /// <summary>Called after every training batch.</summary>
@@ -112,7 +113,10 @@ public sealed class TrainingRun
             w.WriteBoolean("cancelled", Cancelled);
             w.WriteNumber("batch_size", Recipe.BatchSize);
             w.WriteString("optimizer", Recipe.OptimizerName);
-            w.WriteString("schedule", Recipe.ScheduleName);
+            w.WriteString("schedule", Recipe.Schedule ? Recipe.ScheduleName : "constant");
+            w.WriteStartArray("without");
+            foreach (var part in Recipe.Missing) w.WriteStringValue(part);
+            w.WriteEndArray();
             w.WriteNumber("lr", Recipe.Lr);
             w.WriteNumber("max_lr", Recipe.MaxLr);
             w.WriteNumber("momentum", Recipe.Momentum);
