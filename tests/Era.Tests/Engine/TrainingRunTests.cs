@@ -97,15 +97,18 @@ public class TrainingRunTests
 
     /// <summary>
     /// The CI smoke run on real MNIST ($MNIST_DIR, as .ci/run sets it): the course model, one epoch on the first 6,000
-    /// training images (batches of 32, no augmentation, so one epoch is enough steps), reaches more than 95% on the
-    /// first 1,000 test images.
+    /// training images, reaches more than 95% on the first 1,000 test images. One epoch of 6,000 images needs more,
+    /// smaller steps than the 15-epoch recipe: batches of 16, max lr 0.05, no dropout, no augmentation. Measured with
+    /// `era train --model course --epochs 1 --batch-size 16 --max-lr 0.05 --dropout 0 --no-augment --limit-train 6000
+    /// --limit-test 1000 --threads 1`: 95.8%, 95.7%, 96.3% for seeds 1, 2, 3 (the earlier batch 32 with dropout 0.05
+    /// gave 95.6%, 93.6%, 94.6%).
     /// </summary>
     [Fact]
     public void CourseModelLearnsMnistInOneEpochOnATenthOfIt()
     {
         var (train, test) = Mnist.Load(new MnistOptions { Download = false });
         torch.set_num_threads(2);
-        var recipe = Recipe.For("course") with { Epochs = 1, BatchSize = 32, Augmentation = null };
+        var recipe = Recipe.For("course") with { Epochs = 1, BatchSize = 16, MaxLr = 0.05, Dropout = 0, Augmentation = null };
         var run = new TrainingRun(recipe, train.Take(6000), test.Take(1000), seed: 1).Run();
         double accuracy = run.History[0].TestAccuracy!.Value;
         Assert.True(accuracy > 0.95, $"test accuracy {accuracy:P2} after one epoch on 6,000 images");
