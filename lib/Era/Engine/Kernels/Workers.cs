@@ -26,10 +26,10 @@ public interface IChunkJob
 ///   }
 ///   Workers.Run(new Scale(x, 2f), x.Length);
 /// </code>
-/// The job is passed explicitly, not through fields of the module, so a module (or two models on two threads) can
-/// run calls without one overwriting the other's arguments. It is a struct passed by reference: no allocation. One
-/// parallel job runs at a time (a lock); a Run inside a job, or one with little work, runs its chunks one after the
-/// other on the calling thread (the same chunks, so the same result).
+/// A call's arguments travel in its job, not in fields of the module (nor of this class: the team sees a job only while
+/// it runs), so no call can overwrite another's, and two models can train on two threads at once. The job is a struct
+/// passed by reference: nothing is allocated. One parallel job runs at a time (a lock); a Run inside a job, or one
+/// with little work, runs its chunks one after the other on the calling thread (the same chunks, so the same result).
 /// </summary>
 public static class Workers
 {
@@ -37,8 +37,10 @@ public static class Workers
     private static Team _team = new(Math.Max(1, Environment.ProcessorCount));
     [ThreadStatic] private static bool _inside;
 
+    /// <summary>The number of chunks every job is split into: the team's size (torch.set_num_threads).</summary>
     public static int Threads => _team.Size;
 
+    /// <summary>Replaces the team with one of <paramref name="threads"/> threads (the calling thread and threads − 1 workers).</summary>
     public static void SetThreads(int threads)
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), $"set_num_threads: need at least 1 thread, got {threads}");
@@ -82,30 +84,6 @@ public static class Workers
                 Slot<TJob>.Job = default;            // …and it is cleared after, so the job's arrays can be collected
                 _inside = false;
             }
-        }
-    }
-
-    /// <summary>As <see cref="Run(Action{int})"/>, but small jobs run their chunks one after the other on this thread (same chunks, same result).</summary>
-    public static void Run(Action<int> body, long work)
-    {
-        if (work >= MinParallelWork) Run(body);
-        else
-            for (int c = 0; c < Threads; c++) body(c);
-    }
-
-    /// <summary>Runs body(chunk) for chunk = 0..Threads-1 in parallel and waits for all. Nested calls run serially.</summary>
-    public static void Run(Action<int> body)
-    {
-        if (_inside)
-        {
-            for (int c = 0; c < Threads; c++) body(c);
-            return;
-        }
-        lock (Gate)
-        {
-            _inside = true;
-            try { _team.Run(body); }
-            finally { _inside = false; }
         }
     }
 
