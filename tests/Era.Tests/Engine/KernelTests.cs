@@ -70,21 +70,6 @@ public class KernelTests
         Assert.Equal(x.Sum(v => (v - mean) * (v - mean)), Elementwise.SumSquaredDeviations<float>(x, (float)mean), 3);
     }
 
-    [Fact]
-    public void WorkersRunEveryChunkOnceAndPropagateErrors()
-    {
-        torch.set_num_threads(3);
-        var hits = new int[3];
-        Workers.Run(c => Interlocked.Increment(ref hits[c]));
-        Assert.Equal([1, 1, 1], hits);
-        var e = Assert.Throws<InvalidOperationException>(() => Workers.Run(c => { if (c == 2) throw new InvalidOperationException("chunk 2"); }));
-        Assert.Equal("chunk 2", e.Message);
-        Assert.Equal((0, 3), Workers.Range(10, 0, 3));
-        Assert.Equal((6, 10), Workers.Range(10, 2, 3));
-        torch.set_num_threads(Environment.ProcessorCount);
-        Assert.Equal(Environment.ProcessorCount, torch.get_num_threads());
-    }
-
     [Theory]
     [InlineData(22, 22)]
     [InlineData(35, 37)]   // odd sizes: the last row and column are dropped, tails of 1..7 outputs

@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Era.Engine.Kernels;
 
 /// <summary>
-/// BatchNorm2d → ReLU → Dropout fused into one pass over a plane (float, AVX2+FMA), used by Sequential in training.
+/// BatchNorm2d → ReLU → Dropout fused into one pass over a plane (float, AVX2+FMA), used by ConvBnReluDropout through
+/// BatchNorm2d.ForwardFused. Stateless: each call gets its planes, dropout seed and mask as arguments.
 /// Same math as the three layers one after the other, without writing the two intermediate tensors:
 ///   forward:  y = max(x·scale + shift, 0) · m            (scale = γ/σ, shift = β − μ·γ/σ; m = dropout mask)
 ///   backward: g = dy · m · [x·scale + shift &gt; 0]        (dropout, then ReLU's derivative)

@@ -11,7 +11,8 @@ namespace Era.Engine.Kernels;
 ///                   garbage columns), accumulated into per-thread partial sums that are reduced in thread order;
 ///             dx  — a "full" convolution: dy padded by k−1−p on each side, correlated with the weights flipped
 ///                   (u → k−1−u, v → k−1−v) and transposed (in ↔ out channels), which is the same forward kernel.
-/// All scratch buffers are allocated once per input size and thread count, then reused.
+/// All scratch buffers are allocated once per input size and thread count, then reused: they, the packed weights and
+/// the layout (sizes, tap offsets) are this object's state; each call's arrays travel to the threads in a job struct.
 /// </summary>
 public sealed unsafe class FastConv2d
 {
@@ -22,14 +23,7 @@ public sealed unsafe class FastConv2d
     private int _hp, _wp, _ho, _wo, _p24, _p8, _q, _hq, _wq, _pd24;
     private readonly int[] _offF, _offB;                 // tap offsets in the padded input / padded dy
     private readonly float[] _wPack, _wFlip;             // [o/4][tap][4] and [c/4][tap'][4]
-    private float[][] _inPad = [], _outWide = [], _dyWide = [], _dyPad = [], _dxWide = [], _dW8 = [], _db = [];
-    private readonly Action<int> _forwardChunk, _backwardChunk;
-
-    // Arguments of the call in progress (read by the chunk bodies).
-    private float[] _x = [], _y = [], _dy = [];
-    private float[]? _dx;
-    private float[]? _b;
-    private int _n;
+    private float[][] _inPad = [], _outWide = [], _dyWide = [], _dyPad = [], _dxWide = [], _dW8 = [], _db = [];   // [thread][…]
 
     public FastConv2d(int inChannels, int outChannels, int kernelSize, int padding)
     {
@@ -45,8 +39,6 @@ public sealed unsafe class FastConv2d
         _offB = new int[_tapsB];
         _wPack = new float[_oPad * _tapsF];
         _wFlip = new float[_iPad * _tapsB];
-        _forwardChunk = ForwardChunk;
-        _backwardChunk = BackwardChunk;
     }
 
     private static int RoundUp(int x, int m) => (x + m - 1) / m * m;
@@ -92,16 +84,24 @@ public sealed unsafe class FastConv2d
         for (int o = 0; o < _oPad; o++)
             for (int t = 0; t < _tapsF; t++)
                 _wPack[((o >> 2) * _tapsF + t) * 4 + (o & 3)] = o < _cout ? weight[o * _tapsF + t] : 0f;
-        _x = x; _y = y; _b = bias; _n = n;
-        Workers.Run(_forwardChunk);
+        Workers.Run(new ConvForward(this, x, n, bias, y));
+    }
+
+    /// <summary>Forward of the images of this chunk, with the chunk's own scratch buffers.</summary>
+    private readonly struct ConvForward(FastConv2d conv, float[] x, int n, float[]? bias, float[] y) : IChunkJob
+    {
+        public void Execute(int chunk, int chunks)
+        {
+            var (start, end) = Workers.Range(n, chunk, chunks);
+            conv.ForwardImages(chunk, start, end, x, bias, y);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ForwardChunk(int chunk)
+    private void ForwardImages(int chunk, int start, int end, float[] images, float[]? bias, float[] output)
     {
-        var (start, end) = Workers.Range(_n, chunk, _threads);
         int hw = _ho * _wo;
-        fixed (float* pIn = _inPad[chunk], pOut = _outWide[chunk], pW = _wPack, x = _x, y = _y)
+        fixed (float* pIn = _inPad[chunk], pOut = _outWide[chunk], pW = _wPack, x = images, y = output)
         fixed (int* pOff = _offF)
         {
             for (int img = start; img < end; img++)
@@ -110,7 +110,7 @@ public sealed unsafe class FastConv2d
                 ConvKernels.Forward(pIn, pOff, _tapsF, pW, _oPad / 4, pOut, _p24);
                 for (int o = 0; o < _cout; o++)
                 {
-                    float b = _b is null ? 0f : _b[o];
+                    float b = bias is null ? 0f : bias[o];
                     float* dst = y + (img * _cout + o) * hw, src = pOut + o * _p24;
                     for (int i = 0; i < _ho; i++, dst += _wo, src += _wp) ConvKernels.CopyRow(src, dst, _wo, b); // drop garbage columns, + bias
                 }
@@ -143,8 +143,7 @@ public sealed unsafe class FastConv2d
                     for (int v = 0; v < k; v++)
                         _wFlip[((c >> 2) * _tapsB + (o * k + u) * k + v) * 4 + (c & 3)] =
                             c < _cin ? weight[(o * _cin + c) * kk + (k - 1 - u) * k + (k - 1 - v)] : 0f;
-        _x = x; _dy = dy; _dx = dx; _n = n;
-        Workers.Run(_backwardChunk);
+        Workers.Run(new ConvBackward(this, x, n, dy, dx));
         // Reduce the per-thread partial sums in a fixed order (thread, then lane): deterministic.
         for (int o = 0; o < _cout; o++)
             for (int t = 0; t < _tapsF; t++)
@@ -159,16 +158,28 @@ public sealed unsafe class FastConv2d
                 for (int th = 0; th < _threads; th++) db[o] += _db[th][o];
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BackwardChunk(int chunk)
+    /// <summary>
+    /// Backward of the images of this chunk: dW and db into the chunk's partial sums (reduced by Backward), dx
+    /// (unless null) per image.
+    /// </summary>
+    private readonly struct ConvBackward(FastConv2d conv, float[] x, int n, float[] dy, float[]? dx) : IChunkJob
     {
-        var (start, end) = Workers.Range(_n, chunk, _threads);
+        public void Execute(int chunk, int chunks)
+        {
+            var (start, end) = Workers.Range(n, chunk, chunks);
+            conv.BackwardImages(chunk, start, end, x, dy, dx);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BackwardImages(int chunk, int start, int end, float[] images, float[] gradOutput, float[]? gradInput)
+    {
         float[] db = _db[chunk];
         Array.Clear(_dW8[chunk]);
         Array.Clear(db);
         int hw = _ho * _wo;
         fixed (float* pIn = _inPad[chunk], pDyW = _dyWide[chunk], pDyP = _dyPad[chunk], pDx = _dxWide[chunk], pG = _dW8[chunk], pWf = _wFlip)
-        fixed (float* x = _x, dy = _dy, dx = _dx)
+        fixed (float* x = images, dy = gradOutput, dx = gradInput)
         fixed (int* pOffF = _offF, pOffB = _offB)
         {
             for (int img = start; img < end; img++)

@@ -1,10 +1,35 @@
 namespace Era.Engine.Kernels;
 
 /// <summary>
+/// One parallel job: <see cref="Execute"/> does chunk <c>chunk</c> of <c>chunks</c> (use <see cref="Workers.Range"/>
+/// to turn it into a range of items). Jobs are small readonly structs that hold the arrays and sizes of one call.
+/// </summary>
+public interface IChunkJob
+{
+    /// <summary>Does chunk <paramref name="chunk"/> (0 ≤ chunk &lt; chunks) of the work.</summary>
+    void Execute(int chunk, int chunks);
+}
+
+/// <summary>
 /// A tiny fixed-size thread team for the kernels (instead of Parallel.For, which allocates and schedules freely).
-/// <see cref="Run"/> calls body(0..Threads-1) once each, chunk 0 on the calling thread and chunk t on worker t:
-/// the split of work into chunks depends only on the thread count, so results are deterministic. Steady-state
-/// calls allocate nothing (the caller caches its delegate).
+/// <see cref="Run{TJob}(in TJob)"/> calls job.Execute(chunk, Threads) once for each chunk = 0..Threads-1, chunk 0 on the
+/// calling thread and chunk t on worker t: the split of work into chunks depends only on the thread count, so results
+/// are deterministic.
+/// <code>
+///   readonly struct Scale(float[] x, float a) : IChunkJob       // the call's arguments travel in the job
+///   {
+///       public void Execute(int chunk, int chunks)
+///       {
+///           var (start, end) = Workers.Range(x.Length, chunk, chunks);
+///           for (int i = start; i &lt; end; i++) x[i] *= a;
+///       }
+///   }
+///   Workers.Run(new Scale(x, 2f), x.Length);
+/// </code>
+/// A call's arguments travel in its job, not in fields of the module (nor of this class: the team sees a job only while
+/// it runs), so no call can overwrite another's, and two models can train on two threads at once. The job is a struct
+/// passed by reference: nothing is allocated. One parallel job runs at a time (a lock); a Run inside a job, or one
+/// with little work, runs its chunks one after the other on the calling thread (the same chunks, so the same result).
 /// </summary>
 public static class Workers
 {
@@ -12,8 +37,10 @@ public static class Workers
     private static Team _team = new(Math.Max(1, Environment.ProcessorCount));
     [ThreadStatic] private static bool _inside;
 
+    /// <summary>The number of chunks every job is split into: the team's size (torch.set_num_threads).</summary>
     public static int Threads => _team.Size;
 
+    /// <summary>Replaces the team with one of <paramref name="threads"/> threads (the calling thread and threads − 1 workers).</summary>
     public static void SetThreads(int threads)
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), $"set_num_threads: need at least 1 thread, got {threads}");
@@ -29,31 +56,52 @@ public static class Workers
     public static (int Start, int End) Range(int total, int chunk, int chunks) =>
         ((int)((long)total * chunk / chunks), (int)((long)total * (chunk + 1) / chunks));
 
-    /// <summary>Work (in elements) below which <see cref="Run(Action{int}, long)"/> stays on the calling thread: waking a worker costs more.</summary>
+    /// <summary>Work (in elements) below which <see cref="Run{TJob}(in TJob, long)"/> stays on the calling thread: waking a worker costs more.</summary>
     public const long MinParallelWork = 32 * 1024;
 
-    /// <summary>As <see cref="Run(Action{int})"/>, but small jobs run their chunks one after the other on this thread (same chunks, same result).</summary>
-    public static void Run(Action<int> body, long work)
+    /// <summary>As <see cref="Run{TJob}(in TJob)"/>, but small jobs run their chunks one after the other on this thread (same chunks, same result).</summary>
+    public static void Run<TJob>(in TJob job, long work) where TJob : struct, IChunkJob
     {
-        if (work >= MinParallelWork) Run(body);
-        else
-            for (int c = 0; c < Threads; c++) body(c);
+        if (work >= MinParallelWork) Run(in job);
+        else RunHere(in job);
     }
 
-    /// <summary>Runs body(chunk) for chunk = 0..Threads-1 in parallel and waits for all. Nested calls run serially.</summary>
-    public static void Run(Action<int> body)
+    /// <summary>Runs job.Execute(chunk, Threads) for chunk = 0..Threads-1 in parallel and waits for all. Nested calls run serially.</summary>
+    public static void Run<TJob>(in TJob job) where TJob : struct, IChunkJob
     {
         if (_inside)
         {
-            for (int c = 0; c < Threads; c++) body(c);
+            RunHere(in job);
             return;
         }
         lock (Gate)
         {
             _inside = true;
-            try { _team.Run(body); }
-            finally { _inside = false; }
+            Slot<TJob>.Job = job;                    // the workers read the job from here…
+            try { _team.Run(Slot<TJob>.Body); }
+            finally
+            {
+                Slot<TJob>.Job = default;            // …and it is cleared after, so the job's arrays can be collected
+                _inside = false;
+            }
         }
+    }
+
+    /// <summary>All chunks on the calling thread, in order.</summary>
+    private static void RunHere<TJob>(in TJob job) where TJob : struct, IChunkJob
+    {
+        int chunks = Threads;
+        for (int c = 0; c < chunks; c++) job.Execute(c, chunks);
+    }
+
+    /// <summary>
+    /// Where the workers find the job of type TJob that is running: one static field and one cached delegate per job
+    /// type (so nothing is allocated per call). Only written under <see cref="Gate"/>, so one job at a time uses it.
+    /// </summary>
+    private static class Slot<TJob> where TJob : struct, IChunkJob
+    {
+        public static TJob Job;
+        public static readonly Action<int> Body = chunk => Job.Execute(chunk, Threads);
     }
 
     private sealed class Team : IDisposable

@@ -21,13 +21,13 @@ namespace Era.Engine.Layers;
 /// </summary>
 public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private Tensor<T>? _input, _output, _gradInput, _gradOutput;
-    private readonly double[] _mean, _invStd;   // of the last forward (batch statistics in training, running in eval)
+    // What backward needs from the last forward (and the reused output buffers):
+    private Tensor<T>? _input, _output, _gradInput;
+    private readonly double[] _mean, _invStd;   // batch statistics in training, running ones in eval
     private readonly float[] _scale, _shift;    // y = x·scale + shift per channel (float, for the fused kernel)
-    private bool _fused;                        // the last forward was the fused BN → ReLU → Dropout
-    private (T[]? Mask, ulong Seed, ulong Threshold, T KeepScale) _drop;
     private bool _trainingForward;
-    private readonly Action<int> _forwardChunk, _backwardChunk;
+    private bool _fused;                        // the last forward was the fused BN → ReLU → Dropout…
+    private T[]? _fusedMask;                    // …with this dropout mask (null: no dropout)
 
     public BatchNorm2d(int numFeatures, double eps = 1e-5, double momentum = 0.1, bool affine = true)
     {
@@ -49,8 +49,6 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
         _invStd = new double[numFeatures];
         _scale = new float[numFeatures];
         _shift = new float[numFeatures];
-        _forwardChunk = ForwardChunk;
-        _backwardChunk = BackwardChunk;
     }
 
     public int NumFeatures { get; }
@@ -73,10 +71,11 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
         _input = input;
         _trainingForward = Training;
         _fused = false;
-        Buffers.EnsureLike(ref _output, input);
-        Workers.Run(_forwardChunk);
+        _fusedMask = null;
+        var y = Buffers.EnsureLike(ref _output, input);
+        Workers.Run(new BatchNormForward(this, input, y, Training, fused: false, default));
         if (Training) num_batches_tracked.Data[0] += T.One;
-        return _output!;
+        return y;
     }
 
     /// <summary>
@@ -93,61 +92,71 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
         _input = input;
         _trainingForward = Training;
         _fused = true;
-        _drop = dropout.BeginFused(input);
-        Buffers.EnsureLike(ref _output, input);
-        Workers.Run(_forwardChunk);
+        var drop = dropout.BeginFused(input);
+        _fusedMask = drop.Mask;
+        var y = Buffers.EnsureLike(ref _output, input);
+        Workers.Run(new BatchNormForward(this, input, y, Training, fused: true, drop));
         if (Training) num_batches_tracked.Data[0] += T.One;
-        return _output!;
+        return y;
+    }
+
+    /// <summary>
+    /// Forward over the channels of this chunk (each channel's sums stay on one thread): the statistics, then y.
+    /// Fused: y is ReLU and dropout applied too, with <paramref name="drop"/> from Dropout.BeginFused.
+    /// </summary>
+    private readonly struct BatchNormForward(BatchNorm2d<T> norm, Tensor<T> x, Tensor<T> y, bool training, bool fused,
+        (T[]? Mask, ulong Seed, ulong Threshold, T KeepScale) drop) : IChunkJob
+    {
+        public void Execute(int chunk, int chunks)
+        {
+            var (c0, c1) = Workers.Range(norm.NumFeatures, chunk, chunks);
+            for (int c = c0; c < c1; c++) norm.ForwardChannel(c, x, y, training, fused, drop);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ForwardChunk(int chunk)
+    private void ForwardChannel(int c, Tensor<T> x, Tensor<T> y, bool training, bool fused, (T[]? Mask, ulong Seed, ulong Threshold, T KeepScale) drop)
     {
-        var x = _input!;
-        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], channels = NumFeatures;
+        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3];
         long m = (long)n * hw;
-        var (c0, c1) = Workers.Range(channels, chunk, Workers.Threads);
-        for (int c = c0; c < c1; c++)
+        double mean, invStd;
+        if (training)
         {
-            double mean, invStd;
-            if (_trainingForward)
+            // One pass: Σ(x − K) and Σ(x − K)² with a shift K (the channel's first value) so that the
+            // variance Σ(x − K)²/M − (Σ(x − K)/M)² does not cancel catastrophically when |mean| ≫ std.
+            T shiftK = x.Data[c * hw];
+            double s1 = 0, s2 = 0;
+            for (int i = 0; i < n; i++)
             {
-                // One pass: Σ(x − K) and Σ(x − K)² with a shift K (the channel's first value) so that the
-                // variance Σ(x − K)²/M − (Σ(x − K)/M)² does not cancel catastrophically when |mean| ≫ std.
-                T shiftK = x.Data[c * hw];
-                double s1 = 0, s2 = 0;
-                for (int i = 0; i < n; i++)
-                {
-                    var (a1, a2) = Elementwise.SumAndSumOfSquares<T>(Plane(x, i, c, hw), shiftK);
-                    s1 += double.CreateChecked(a1);
-                    s2 += double.CreateChecked(a2);
-                }
-                double k0 = double.CreateChecked(shiftK), d = s1 / m;
-                mean = k0 + d;
-                double ssd = Math.Max(s2 - d * s1, 0);
-                double variance = ssd / m;                                    // biased: used to normalize
-                invStd = 1 / Math.Sqrt(variance + Eps);
-                double mom = Momentum;
-                running_mean.Data[c] = T.CreateChecked((1 - mom) * double.CreateChecked(running_mean.Data[c]) + mom * mean);
-                running_var.Data[c] = T.CreateChecked((1 - mom) * double.CreateChecked(running_var.Data[c]) + mom * variance * m / (m - 1)); // unbiased
+                var (a1, a2) = Elementwise.SumAndSumOfSquares<T>(Plane(x, i, c, hw), shiftK);
+                s1 += double.CreateChecked(a1);
+                s2 += double.CreateChecked(a2);
             }
-            else
-            {
-                mean = double.CreateChecked(running_mean.Data[c]);
-                invStd = 1 / Math.Sqrt(double.CreateChecked(running_var.Data[c]) + Eps);
-            }
-            _mean[c] = mean;
-            _invStd[c] = invStd;
-            double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
-            double beta = bias is null ? 0 : double.CreateChecked(bias.Value.Data[c]);
-            // y = γ·(x − μ)·invStd + β = x·scale + shift
-            T scale = T.CreateChecked(gamma * invStd), shift = T.CreateChecked(beta - mean * gamma * invStd);
-            _scale[c] = float.CreateChecked(scale);
-            _shift[c] = float.CreateChecked(shift);
-            if (_fused) FusedForwardPlanes(c);
-            else
-                for (int i = 0; i < n; i++) Elementwise.Affine<T>(Plane(x, i, c, hw), scale, shift, Plane(_output!, i, c, hw));
+            double k0 = double.CreateChecked(shiftK), d = s1 / m;
+            mean = k0 + d;
+            double ssd = Math.Max(s2 - d * s1, 0);
+            double variance = ssd / m;                                    // biased: used to normalize
+            invStd = 1 / Math.Sqrt(variance + Eps);
+            double mom = Momentum;
+            running_mean.Data[c] = T.CreateChecked((1 - mom) * double.CreateChecked(running_mean.Data[c]) + mom * mean);
+            running_var.Data[c] = T.CreateChecked((1 - mom) * double.CreateChecked(running_var.Data[c]) + mom * variance * m / (m - 1)); // unbiased
         }
+        else
+        {
+            mean = double.CreateChecked(running_mean.Data[c]);
+            invStd = 1 / Math.Sqrt(double.CreateChecked(running_var.Data[c]) + Eps);
+        }
+        _mean[c] = mean;
+        _invStd[c] = invStd;
+        double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
+        double beta = bias is null ? 0 : double.CreateChecked(bias.Value.Data[c]);
+        // y = γ·(x − μ)·invStd + β = x·scale + shift
+        T scale = T.CreateChecked(gamma * invStd), shift = T.CreateChecked(beta - mean * gamma * invStd);
+        _scale[c] = float.CreateChecked(scale);
+        _shift[c] = float.CreateChecked(shift);
+        if (fused) FusedForwardPlanes(c, x, y, drop);
+        else
+            for (int i = 0; i < n; i++) Elementwise.Affine<T>(Plane(x, i, c, hw), scale, shift, Plane(y, i, c, hw));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -155,55 +164,58 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
     {
         var x = _input ?? throw new InvalidOperationException("BatchNorm2d.Backward: call Forward first");
         Shapes.CheckSame("BatchNorm2d.Backward", gradOutput, x);
-        _gradOutput = gradOutput;
-        Buffers.EnsureLike(ref _gradInput, x);
-        Workers.Run(_backwardChunk);
-        return _gradInput!;
+        var dx = Buffers.EnsureLike(ref _gradInput, x);
+        Workers.Run(new BatchNormBackward(this, x, gradOutput, dx));
+        return dx;
+    }
+
+    /// <summary>Backward over the channels of this chunk (with the last forward's statistics): dγ, dβ and dx.</summary>
+    private readonly struct BatchNormBackward(BatchNorm2d<T> norm, Tensor<T> x, Tensor<T> dy, Tensor<T> dx) : IChunkJob
+    {
+        public void Execute(int chunk, int chunks)
+        {
+            var (c0, c1) = Workers.Range(norm.NumFeatures, chunk, chunks);
+            for (int c = c0; c < c1; c++) norm.BackwardChannel(c, x, dy, dx);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BackwardChunk(int chunk)
+    private void BackwardChannel(int c, Tensor<T> x, Tensor<T> dy, Tensor<T> dx)
     {
-        var x = _input!;
-        var dy = _gradOutput!;
-        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], channels = NumFeatures;
+        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3];
         double m = (double)n * hw;
-        var (c0, c1) = Workers.Range(channels, chunk, Workers.Threads);
-        for (int c = c0; c < c1; c++)
+        double mean = _mean[c], invStd = _invStd[c];
+        double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
+        double sumDy = 0, sumDyX = 0;
+        if (_fused) (sumDy, sumDyX) = FusedSums(c, x, dy);   // dy here is g = ∂L/∂(BN output) rebuilt from the dropout's gradient
+        else
+            for (int i = 0; i < n; i++)
+            {
+                sumDy += double.CreateChecked(Elementwise.Sum<T>(Plane(dy, i, c, hw)));
+                sumDyX += double.CreateChecked(Elementwise.Dot<T>(Plane(dy, i, c, hw), Plane(x, i, c, hw)));
+            }
+        double sumDyXhat = invStd * (sumDyX - mean * sumDy);                // Σ dy·x̂
+        if (weight is not null) weight.Grad.Data[c] += T.CreateChecked(sumDyXhat); // dγ = Σ dy·x̂
+        if (bias is not null) bias.Grad.Data[c] += T.CreateChecked(sumDy);          // dβ = Σ dy
+        T a, b, k;
+        if (_trainingForward)
         {
-            double mean = _mean[c], invStd = _invStd[c];
-            double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
-            double sumDy = 0, sumDyX = 0;
-            if (_fused) (sumDy, sumDyX) = FusedSums(c);   // dy here is g = ∂L/∂(BN output) rebuilt from the dropout's gradient
-            else
-                for (int i = 0; i < n; i++)
-                {
-                    sumDy += double.CreateChecked(Elementwise.Sum<T>(Plane(dy, i, c, hw)));
-                    sumDyX += double.CreateChecked(Elementwise.Dot<T>(Plane(dy, i, c, hw), Plane(x, i, c, hw)));
-                }
-            double sumDyXhat = invStd * (sumDyX - mean * sumDy);                // Σ dy·x̂
-            if (weight is not null) weight.Grad.Data[c] += T.CreateChecked(sumDyXhat); // dγ = Σ dy·x̂
-            if (bias is not null) bias.Grad.Data[c] += T.CreateChecked(sumDy);          // dβ = Σ dy
-            T a, b, k;
-            if (_trainingForward)
-            {
-                // dx = γ·invStd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)) with x̂ = (x − μ)·invStd, written as a·dy + b·x + k
-                double g = gamma * invStd / m;
-                a = T.CreateChecked(g * m);
-                b = T.CreateChecked(-g * sumDyXhat * invStd);
-                k = T.CreateChecked(-g * sumDy + g * sumDyXhat * invStd * mean);
-            }
-            else
-            {
-                a = T.CreateChecked(gamma * invStd);                            // dx = dy·γ/√(running_var + eps)
-                b = T.Zero;
-                k = T.Zero;
-            }
-            if (_fused) FusedDx(c, float.CreateChecked(a), float.CreateChecked(b), float.CreateChecked(k));
-            else
-                for (int i = 0; i < n; i++)
-                    Elementwise.LinearCombination<T>(a, Plane(dy, i, c, hw), b, Plane(x, i, c, hw), k, Plane(_gradInput!, i, c, hw));
+            // dx = γ·invStd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)) with x̂ = (x − μ)·invStd, written as a·dy + b·x + k
+            double g = gamma * invStd / m;
+            a = T.CreateChecked(g * m);
+            b = T.CreateChecked(-g * sumDyXhat * invStd);
+            k = T.CreateChecked(-g * sumDy + g * sumDyXhat * invStd * mean);
         }
+        else
+        {
+            a = T.CreateChecked(gamma * invStd);                            // dx = dy·γ/√(running_var + eps)
+            b = T.Zero;
+            k = T.Zero;
+        }
+        if (_fused) FusedDx(c, x, dy, dx, float.CreateChecked(a), float.CreateChecked(b), float.CreateChecked(k));
+        else
+            for (int i = 0; i < n; i++)
+                Elementwise.LinearCombination<T>(a, Plane(dy, i, c, hw), b, Plane(x, i, c, hw), k, Plane(dx, i, c, hw));
     }
 
     /// <summary>
@@ -294,12 +306,11 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
     }
 
     // The fused BN → ReLU → Dropout passes over channel c (float only: T[] is float[] here).
-    private void FusedForwardPlanes(int c)
+    private void FusedForwardPlanes(int c, Tensor<T> x, Tensor<T> y, (T[]? Mask, ulong Seed, ulong Threshold, T KeepScale) drop)
     {
-        var x = _input!;
         int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], channels = NumFeatures;
-        var (mask, seed, threshold, keep) = _drop;
-        fixed (float* px = (float[])(object)x.Data, py = (float[])(object)_output!.Data, pm = (float[]?)(object?)mask)
+        var (mask, seed, threshold, keep) = drop;
+        fixed (float* px = (float[])(object)x.Data, py = (float[])(object)y.Data, pm = (float[]?)(object?)mask)
             for (int i = 0; i < n; i++)
             {
                 int start = (i * channels + c) * hw;
@@ -308,12 +319,11 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
             }
     }
 
-    private (double SumG, double SumGX) FusedSums(int c)
+    private (double SumG, double SumGX) FusedSums(int c, Tensor<T> x, Tensor<T> dy)
     {
-        var x = _input!;
         int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], channels = NumFeatures;
         double s1 = 0, s2 = 0;
-        fixed (float* px = (float[])(object)x.Data, pdy = (float[])(object)_gradOutput!.Data, pm = (float[]?)(object?)_drop.Mask)
+        fixed (float* px = (float[])(object)x.Data, pdy = (float[])(object)dy.Data, pm = (float[]?)(object?)_fusedMask)
             for (int i = 0; i < n; i++)
             {
                 int start = (i * channels + c) * hw;
@@ -324,12 +334,11 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
         return (s1, s2);
     }
 
-    private void FusedDx(int c, float a, float b, float k)
+    private void FusedDx(int c, Tensor<T> x, Tensor<T> dy, Tensor<T> dx, float a, float b, float k)
     {
-        var x = _input!;
         int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], channels = NumFeatures;
-        fixed (float* px = (float[])(object)x.Data, pdy = (float[])(object)_gradOutput!.Data, pm = (float[]?)(object?)_drop.Mask,
-               pdx = (float[])(object)_gradInput!.Data)
+        fixed (float* px = (float[])(object)x.Data, pdy = (float[])(object)dy.Data, pm = (float[]?)(object?)_fusedMask,
+               pdx = (float[])(object)dx.Data)
             for (int i = 0; i < n; i++)
             {
                 int start = (i * channels + c) * hw;

@@ -16,10 +16,8 @@ namespace Era.Engine.Layers;
 /// </summary>
 public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private Tensor<T>? _input, _output, _gradOutput, _gradInput, _mask, _fixedKeep;
+    private Tensor<T>? _output, _gradInput, _mask, _fixedKeep;   // the mask is kept for backward; buffers are reused
     private bool _active;
-    private ulong _seed;
-    private readonly Action<int> _forwardChunk, _backwardChunk;
 
     private readonly Generator? _generator;
 
@@ -28,8 +26,6 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
         if (!(p >= 0 && p <= 1)) throw new ArgumentException($"Dropout: probability must be in [0, 1], got {p}");
         P = p;
         _generator = generator;
-        _forwardChunk = ForwardChunk;
-        _backwardChunk = BackwardChunk;
     }
 
     public double P { get; }
@@ -50,7 +46,6 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
     {
         _active = Training && P > 0;
         if (!_active) return input;                                  // eval (or p = 0): identity
-        _input = input;
         var m = Buffers.EnsureLike(ref _mask, input);
         var y = Buffers.EnsureLike(ref _output, input);
         if (_fixedKeep is { } keep)
@@ -60,41 +55,42 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
             Elementwise.Multiply<T>(input.Data, m.Data, y.Data);
         }
         else
-        {
-            _seed = Generator.NextUInt64();
-            Workers.Run(_forwardChunk, input.Numel);
-        }
+            Workers.Run(new DropoutMask(input.Data, m.Data, y.Data, Generator.NextUInt64(), CounterRng.DropThreshold(P), Scale), input.Numel);
         return y;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ForwardChunk(int chunk)
+    /// <summary>
+    /// Draws the mask and applies it, chunk by chunk: m[i] = (hash(seed, i) ≥ threshold) ? scale : 0, y = x · m.
+    /// Element i's number depends only on the seed and i, not on the chunk it falls in.
+    /// </summary>
+    private readonly struct DropoutMask(T[] x, T[] m, T[] y, ulong seed, ulong threshold, T scale) : IChunkJob
     {
-        T[] x = _input!.Data, m = _mask!.Data, y = _output!.Data;
-        var (start, end) = Workers.Range(x.Length, chunk, Workers.Threads);
-        ulong threshold = CounterRng.DropThreshold(P);
-        T scale = Scale;
-        int i = start;
-        if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && threshold < (1UL << 32))
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int chunk, int chunks)
         {
-            // 8 at a time: m = (hash ≥ threshold) ? scale : 0, y = x · m. Same numbers as the scalar loop below.
-            var xf = (float[])(object)x;
-            var mf = (float[])(object)m;
-            var yf = (float[])(object)y;
-            var vt = Vector256.Create((uint)threshold);
-            var vs = Vector256.Create(float.CreateChecked(scale));
-            for (; i + 8 <= end; i += 8)
+            var (start, end) = Workers.Range(x.Length, chunk, chunks);
+            int i = start;
+            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && threshold < (1UL << 32))
             {
-                var keep = Vector256.GreaterThanOrEqual(CounterRng.Hash8(_seed, (uint)i), vt).AsSingle();
-                var mv = vs & keep;
-                mv.StoreUnsafe(ref mf[i]);
-                (Vector256.LoadUnsafe(ref xf[i]) * mv).StoreUnsafe(ref yf[i]);
+                // 8 at a time: m = (hash ≥ threshold) ? scale : 0, y = x · m. Same numbers as the scalar loop below.
+                var xf = (float[])(object)x;
+                var mf = (float[])(object)m;
+                var yf = (float[])(object)y;
+                var vt = Vector256.Create((uint)threshold);
+                var vs = Vector256.Create(float.CreateChecked(scale));
+                for (; i + 8 <= end; i += 8)
+                {
+                    var keep = Vector256.GreaterThanOrEqual(CounterRng.Hash8(seed, (uint)i), vt).AsSingle();
+                    var mv = vs & keep;
+                    mv.StoreUnsafe(ref mf[i]);
+                    (Vector256.LoadUnsafe(ref xf[i]) * mv).StoreUnsafe(ref yf[i]);
+                }
             }
-        }
-        for (; i < end; i++)
-        {
-            m[i] = CounterRng.Hash(_seed, (uint)i) < threshold ? T.Zero : scale;
-            y[i] = x[i] * m[i];
+            for (; i < end; i++)
+            {
+                m[i] = CounterRng.Hash(seed, (uint)i) < threshold ? T.Zero : scale;
+                y[i] = x[i] * m[i];
+            }
         }
     }
 
@@ -108,27 +104,29 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
     {
         _active = Training && P > 0;
         if (!_active) return (null, 0, 0, T.One);
-        _input = input;
         var m = Buffers.EnsureLike(ref _mask, input);
-        _seed = Generator.NextUInt64();
-        return (m.Data, _seed, CounterRng.DropThreshold(P), Scale);
+        return (m.Data, Generator.NextUInt64(), CounterRng.DropThreshold(P), Scale);
     }
 
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         if (!_active) return gradOutput;
-        Shapes.CheckSame("Dropout.Backward", gradOutput, _mask!);
-        _gradOutput = gradOutput;
-        Buffers.EnsureLike(ref _gradInput, gradOutput);
-        Workers.Run(_backwardChunk, gradOutput.Numel);
-        return _gradInput!;
+        var m = _mask!;
+        Shapes.CheckSame("Dropout.Backward", gradOutput, m);
+        var dx = Buffers.EnsureLike(ref _gradInput, gradOutput);
+        Workers.Run(new DropoutBackward(gradOutput.Data, m.Data, dx.Data), gradOutput.Numel);
+        return dx;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BackwardChunk(int chunk)
+    /// <summary>dx = dy · m, chunk by chunk.</summary>
+    private readonly struct DropoutBackward(T[] dy, T[] m, T[] dx) : IChunkJob
     {
-        var (start, end) = Workers.Range(_mask!.Numel, chunk, Workers.Threads);
-        int len = end - start;
-        Elementwise.Multiply<T>(_gradOutput!.Data.AsSpan(start, len), _mask.Data.AsSpan(start, len), _gradInput!.Data.AsSpan(start, len)); // dx = dy · m
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int chunk, int chunks)
+        {
+            var (start, end) = Workers.Range(m.Length, chunk, chunks);
+            int len = end - start;
+            Elementwise.Multiply<T>(dy.AsSpan(start, len), m.AsSpan(start, len), dx.AsSpan(start, len)); // dx = dy · m
+        }
     }
 }

@@ -12,18 +12,14 @@ namespace Era.Engine.Layers;
 public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private Tensor<T>? _output, _gradInput;
-    private int[]? _argmax;     // flat input index of the max of each output element
+    private int[]? _argmax;     // flat input index of the max of each output element (kept for backward)
     private int[] _inputShape = [];
-    private Tensor<T>? _input, _gradOutput;
-    private readonly Action<int> _forwardChunk, _backwardChunk;
 
     public MaxPool2d(int kernelSize, int? stride = null)
     {
         if (kernelSize < 1) throw new ArgumentException($"MaxPool2d: kernel size must be positive, got {kernelSize}");
         KernelSize = kernelSize;
         Stride = stride ?? kernelSize;
-        _forwardChunk = ForwardChunk;
-        _backwardChunk = BackwardChunk;
         if (Stride < 1) throw new ArgumentException($"MaxPool2d: stride must be positive, got {Stride}");
     }
 
@@ -40,46 +36,44 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         int ho = (h - k) / s + 1, wo = (w - k) / s + 1;
         _inputShape = input.Shape;
         var y = Buffers.Ensure(ref _output, n, c, ho, wo);
-        Buffers.Ensure(ref _argmax, y.Numel);
-        _input = input;
-        Workers.Run(_forwardChunk, input.Numel);
+        var arg = Buffers.Ensure(ref _argmax, y.Numel);
+        Workers.Run(new MaxPoolForward(input.Data, y.Data, arg, n * c, h, w, ho, wo, k, s), input.Numel);
         return y;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ForwardChunk(int chunk)
+    /// <summary>y = max over each k×k window (stride s) and its arg-max, for the planes of this chunk.</summary>
+    private readonly struct MaxPoolForward(T[] x, T[] y, int[] arg, int planes, int h, int w, int ho, int wo, int k, int s) : IChunkJob
     {
-        var x = _input!.Data;
-        var y = _output!.Data;
-        var arg = _argmax!;
-        int c = _input.Shape[1], h = _input.Shape[2], w = _input.Shape[3], k = KernelSize, s = Stride;
-        int ho = _output.Shape[2], wo = _output.Shape[3];
-        var (p0, p1) = Workers.Range(_input.Shape[0] * c, chunk, Workers.Threads);
-        if (typeof(T) == typeof(float) && k == 2 && s == 2)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int chunk, int chunks)
         {
-            Pooling.MaxPool2x2((float[])(object)x, (float[])(object)y, arg, h, w, ho, wo, p0, p1);
-            return;
-        }
-        for (int plane = p0; plane < p1; plane++)
-        {
-            int inBase = plane * h * w, o = plane * ho * wo;
-            for (int oy = 0; oy < ho; oy++)
-                for (int ox = 0; ox < wo; ox++, o++)
-                {
-                    int best = inBase + oy * s * w + ox * s;
-                    T max = x[best];
-                    for (int ky = 0; ky < k; ky++)
+            var (p0, p1) = Workers.Range(planes, chunk, chunks);
+            if (typeof(T) == typeof(float) && k == 2 && s == 2)
+            {
+                Pooling.MaxPool2x2((float[])(object)x, (float[])(object)y, arg, h, w, ho, wo, p0, p1);
+                return;
+            }
+            for (int plane = p0; plane < p1; plane++)
+            {
+                int inBase = plane * h * w, o = plane * ho * wo;
+                for (int oy = 0; oy < ho; oy++)
+                    for (int ox = 0; ox < wo; ox++, o++)
                     {
-                        int row = inBase + (oy * s + ky) * w + ox * s;
-                        for (int kx = 0; kx < k; kx++)
+                        int best = inBase + oy * s * w + ox * s;
+                        T max = x[best];
+                        for (int ky = 0; ky < k; ky++)
                         {
-                            T v = x[row + kx];
-                            if (v > max || T.IsNaN(v)) { max = v; best = row + kx; }   // first maximum wins; NaN propagates
+                            int row = inBase + (oy * s + ky) * w + ox * s;
+                            for (int kx = 0; kx < k; kx++)
+                            {
+                                T v = x[row + kx];
+                                if (v > max || T.IsNaN(v)) { max = v; best = row + kx; }   // first maximum wins; NaN propagates
+                            }
                         }
+                        y[o] = max;
+                        arg[o] = best;
                     }
-                    y[o] = max;
-                    arg[o] = best;
-                }
+            }
         }
     }
 
@@ -90,21 +84,19 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         Shapes.CheckSame("MaxPool2d.Backward", gradOutput, y);
         var s = _inputShape;
         var dx = Buffers.Ensure(ref _gradInput, s[0], s[1], s[2], s[3]);
-        _gradOutput = gradOutput;
-        Workers.Run(_backwardChunk, dx.Numel);
+        Workers.Run(new MaxPoolBackward(gradOutput.Data, _argmax!, dx.Data, s[0] * s[1], s[2] * s[3], y.Shape[2] * y.Shape[3]), dx.Numel);
         return dx;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BackwardChunk(int chunk)
+    /// <summary>dx = 0, then dx[argmax] += dy, for the planes of this chunk (each window lies inside one plane).</summary>
+    private readonly struct MaxPoolBackward(T[] dy, int[] arg, T[] dx, int planes, int inPlane, int outPlane) : IChunkJob
     {
-        var s = _inputShape;
-        int inPlane = s[2] * s[3], outPlane = _output!.Shape[2] * _output.Shape[3];
-        var (p0, p1) = Workers.Range(s[0] * s[1], chunk, Workers.Threads);
-        var dx = _gradInput!.Data;
-        var dy = _gradOutput!.Data;
-        var arg = _argmax!;
-        Array.Clear(dx, p0 * inPlane, (p1 - p0) * inPlane);
-        for (int o = p0 * outPlane; o < p1 * outPlane; o++) dx[arg[o]] += dy[o];   // dx[argmax] += dy
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int chunk, int chunks)
+        {
+            var (p0, p1) = Workers.Range(planes, chunk, chunks);
+            Array.Clear(dx, p0 * inPlane, (p1 - p0) * inPlane);
+            for (int o = p0 * outPlane; o < p1 * outPlane; o++) dx[arg[o]] += dy[o];   // dx[argmax] += dy
+        }
     }
 }

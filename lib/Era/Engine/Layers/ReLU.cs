@@ -7,29 +7,25 @@ namespace Era.Engine.Layers;
 /// <summary>y = max(x, 0). Local derivative: ∂y/∂x = 1 where x &gt; 0, else 0 (so dx = dy · [y &gt; 0]).</summary>
 public sealed class ReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private Tensor<T>? _input, _output, _gradOutput, _gradInput;
-    private readonly Action<int> _forwardChunk, _backwardChunk;
-
-    public ReLU()
-    {
-        _forwardChunk = ForwardChunk;
-        _backwardChunk = BackwardChunk;
-    }
+    private Tensor<T>? _output, _gradInput;   // y is kept for backward (dx needs [y > 0]); both buffers are reused
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Forward(Tensor<T> input)
     {
-        _input = input;
-        Buffers.EnsureLike(ref _output, input);
-        Workers.Run(_forwardChunk, input.Numel);
-        return _output!;
+        var y = Buffers.EnsureLike(ref _output, input);
+        Workers.Run(new ReluForward(input.Data, y.Data), input.Numel);
+        return y;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ForwardChunk(int chunk)
+    /// <summary>y = max(x, 0), chunk by chunk.</summary>
+    private readonly struct ReluForward(T[] x, T[] y) : IChunkJob
     {
-        var (start, end) = Workers.Range(_input!.Numel, chunk, Workers.Threads);
-        Elementwise.Relu<T>(_input.Data.AsSpan(start, end - start), _output!.Data.AsSpan(start, end - start)); // y = max(x, 0)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int chunk, int chunks)
+        {
+            var (start, end) = Workers.Range(x.Length, chunk, chunks);
+            Elementwise.Relu<T>(x.AsSpan(start, end - start), y.AsSpan(start, end - start)); // y = max(x, 0)
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -37,17 +33,20 @@ public sealed class ReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
     {
         var y = _output ?? throw new InvalidOperationException("ReLU.Backward: call Forward first");
         Shapes.CheckSame("ReLU.Backward", gradOutput, y);
-        _gradOutput = gradOutput;
-        Buffers.EnsureLike(ref _gradInput, y);
-        Workers.Run(_backwardChunk, y.Numel);
-        return _gradInput!;
+        var dx = Buffers.EnsureLike(ref _gradInput, y);
+        Workers.Run(new ReluBackward(y.Data, gradOutput.Data, dx.Data), y.Numel);
+        return dx;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BackwardChunk(int chunk)
+    /// <summary>dx = dy · [y &gt; 0], chunk by chunk.</summary>
+    private readonly struct ReluBackward(T[] y, T[] dy, T[] dx) : IChunkJob
     {
-        var (start, end) = Workers.Range(_output!.Numel, chunk, Workers.Threads);
-        int len = end - start;
-        Elementwise.ReluBackward<T>(_output.Data.AsSpan(start, len), _gradOutput!.Data.AsSpan(start, len), _gradInput!.Data.AsSpan(start, len)); // dx = dy · [y > 0]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int chunk, int chunks)
+        {
+            var (start, end) = Workers.Range(y.Length, chunk, chunks);
+            int len = end - start;
+            Elementwise.ReluBackward<T>(y.AsSpan(start, len), dy.AsSpan(start, len), dx.AsSpan(start, len)); // dx = dy · [y > 0]
+        }
     }
 }
