@@ -29,22 +29,23 @@ internal static class BenchCommand
         var data = new Option<string?>("--data") { Description = "MNIST directory (default: $MNIST_DIR, then the cache data/mnist)" };
         var seed = new Option<long>("--seed") { Description = "Seed for weights, dropout and shuffling", DefaultValueFactory = _ => 1 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up batches at the start (part of --batches)", DefaultValueFactory = _ => 3 };
+        var profile = new Option<bool>("--profile") { Description = "Then time as many more steps module by module and print where a step's time goes (era engine only)" };
 
         Option<string> engine = Torch.TorchCli.EngineOption();
         Option<string?> device = Torch.TorchCli.DeviceOption();
 
         var command = new Command("bench", "Train a CNN on MNIST for N batches with its recipe and report ms/batch, images/s, GFLOP/s and peak memory");
-        foreach (var o in new Option[] { model, batches, batchSize, threads, data, seed, warmup, engine, device }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, batches, batchSize, threads, data, seed, warmup, profile, engine, device }) command.Options.Add(o);
         Cli.SetHandler(command, parse => Torch.TorchCli.Selected(parse, engine)
-            ? Torch.TorchCli.Bench(parse.GetValue(model)!, parse.GetValue(batches), parse.GetValue(batchSize) ?? Recipe.For(ModelZoo.Exists(parse.GetValue(model)) ? parse.GetValue(model)! : ModelZoo.Default).BatchSize,
+            ? parse.GetValue(profile) ? throw new UsageException("--profile", "profiles the era engine only (not with --engine torchsharp)") : Torch.TorchCli.Bench(parse.GetValue(model)!, parse.GetValue(batches), parse.GetValue(batchSize) ?? Recipe.For(ModelZoo.Exists(parse.GetValue(model)) ? parse.GetValue(model)! : ModelZoo.Default).BatchSize,
                 parse.GetValue(threads), parse.GetValue(data), parse.GetValue(seed), parse.GetValue(warmup), parse.GetValue(device),
                 parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)
             : Run(parse, parse.GetValue(model)!, parse.GetValue(batches), parse.GetValue(batchSize),
-                parse.GetValue(threads), parse.GetValue(data), parse.GetValue(seed), parse.GetValue(warmup)));
+                parse.GetValue(threads), parse.GetValue(data), parse.GetValue(seed), parse.GetValue(warmup), parse.GetValue(profile)));
         return command;
     }
 
-    private static int Run(ParseResult parse, string modelName, int batches, int? batchSizeOption, int? threads, string? dataDir, long seed, int warmup)
+    private static int Run(ParseResult parse, string modelName, int batches, int? batchSizeOption, int? threads, string? dataDir, long seed, int warmup, bool profile)
     {
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
@@ -68,15 +69,51 @@ internal static class BenchCommand
         output.WriteLine(string.Create(Inv, $"model {modelName}: {summary.TrainableParameters} parameters, {macs / 1e6:F2} M multiply-adds per image forward"));
         output.WriteLine(string.Create(Inv, $"threads {torch.get_num_threads()}, batch size {batchSize}, batches {batches} ({warmup} warm-up, not timed), seed {seed}{(recipe.Augmentation is null ? "" : ", augmented")}"));
 
-        // The same recipe as `era train`, with the schedule spanning the benchmark's batches; full batches only.
+        // The same recipe as `era train`, with the schedule spanning the benchmark's batches (and the profiled steps
+        // after them); full batches only.
+        int profileSteps = profile ? batches - warmup : 0;
         var optimizer = recipe.CreateOptimizer(net);
-        var scheduler = recipe.CreateScheduler(optimizer, batches);
+        var scheduler = recipe.CreateScheduler(optimizer, batches + profileSteps);
         var trainer = new Trainer(net, optimizer, scheduler);
         var loader = recipe.CreateTrainLoader(train, drop_last: true);
         if (loader.Count == 0) throw new UsageException("--batch-size", $"larger than the {train.Count} training images");
 
         net.train();
-        return TimeSteps(loader, batches, warmup, trainer.Step, macs, progress: true, output, error);
+        int exit = TimeSteps(loader, batches, warmup, trainer.Step, macs, progress: true, output, error);
+        return exit != Cli.ExitOk || !profile ? exit : Profile(new StepProfile(trainer), loader, profileSteps, output, error);
+    }
+
+    /// <summary>
+    /// `--profile`: <paramref name="steps"/> more steps, timed module by module (<see cref="StepProfile"/>), then one
+    /// line per row: `profile NAME fwd_ms F bwd_ms B ms T share S% kind K` (a block's ".conv" and ".bn_relu_dropout"
+    /// parts split its row, indented), the total, and `profile_ms_per_batch`, to set beside train_ms_per_batch.
+    /// </summary>
+    private static int Profile(StepProfile profile, DataLoader loader, int steps, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            profile.Run(loader, steps);
+        }
+        catch (TrainingDivergedException e)
+        {
+            error.WriteLine($"era: bench: {e.Message}");
+            return Cli.ExitFindings;
+        }
+        double total = profile.TotalMs;
+        var rows = profile.Rows();
+        output.WriteLine(string.Create(Inv, $"profile: {profile.Steps} more steps, timed module by module (mean per step; share of the step)"));
+        string Share(double ms) => string.Create(Inv, $"{100 * ms / total,5:F1}%");
+        foreach (var r in rows)
+        {
+            string name = r.Part ? "  " + r.Name : r.Name;
+            string fwd = r.HasBackward ? string.Create(Inv, $"{r.ForwardMs,7:F2}") : "      -";
+            string bwd = r.HasBackward ? string.Create(Inv, $"{r.BackwardMs,7:F2}") : "      -";
+            output.WriteLine(string.Create(Inv, $"profile {name,-24} fwd_ms {fwd} bwd_ms {bwd} ms {r.Ms,7:F2} share {Share(r.Ms)} kind {r.Kind}"));
+        }
+        double fwdSum = rows.Where(r => !r.Part && r.HasBackward).Sum(r => r.ForwardMs), bwdSum = rows.Where(r => !r.Part && r.HasBackward).Sum(r => r.BackwardMs);
+        output.WriteLine(string.Create(Inv, $"profile {"total",-24} fwd_ms {fwdSum,7:F2} bwd_ms {bwdSum,7:F2} ms {total,7:F2} share {Share(total)} kind step"));
+        output.WriteLine(string.Create(Inv, $"profile_ms_per_batch {total:F2}"));
+        return Cli.ExitOk;
     }
 
     /// <summary>Checks the options both engines' benchmarks take (UsageException naming the option); returns the warm-up, at most batches − 1.</summary>

@@ -74,6 +74,8 @@ public class KernelTests
     [InlineData(22, 22)]
     [InlineData(35, 37)]   // odd sizes: the last row and column are dropped, tails of 1..7 outputs
     [InlineData(4, 6)]
+    [InlineData(18, 19)]   // 9 outputs a row: one vector, then one overlapping it by 7
+    [InlineData(16, 16)]   // exactly 8 a row: no tail
     public void FastMaxPoolMatchesTheGenericLoop(int h, int w)
     {
         var g = new Generator(5);

@@ -49,4 +49,31 @@ public sealed class TrainingBenchCommandTests : IDisposable
         Assert.Contains("12098 parameters", output);
         Assert.Contains("timed 2 batches", output); // 5 batches, 3 of them warm-up
     }
+
+    [Fact]
+    public void ProfilePrintsOneRowPerModuleAfterTheMetrics()
+    {
+        IdxFiles.WriteMnist(_dir, "train", 64, gzip: true);
+        IdxFiles.WriteMnist(_dir, "t10k", 8, gzip: false);
+        var (code, output, error) = Run("--data", _dir, "--batches", "5", "--batch-size", "16", "--threads", "1", "--profile");
+        Assert.True(code == 0, error);
+        var rows = output.Split('\n').Where(l => l.StartsWith("profile ", StringComparison.Ordinal)).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        string[] top = ["f.0", "f.1", "f.2", "f.3", "f.4", "f.5", "f.6", "f.7", "f.8", "f.9", "flatten", "fc", "log_softmax", "loss", "optimizer", "data", "total"];
+        Assert.Equal(top, rows.Select(r => r[1]).Where(n => !n.EndsWith(".conv", StringComparison.Ordinal) && !n.EndsWith(".bn_relu_dropout", StringComparison.Ordinal)));
+        Assert.Contains(rows, r => r[1] == "f.2.conv");
+        Assert.Contains(rows, r => r[1] == "f.8.bn_relu_dropout");
+        Assert.All(rows, r => Assert.Equal(["fwd_ms", "bwd_ms", "ms", "share", "kind"], new[] { r[2], r[4], r[6], r[8], r[10] }));
+        Assert.Contains("profile: 2 more steps", output);
+        Assert.StartsWith("profile_ms_per_batch ", output.TrimEnd().Split('\n')[^1]);
+        Assert.Contains("train_ms_per_batch", output);
+    }
+
+    [Fact]
+    public void ProfileWithTorchSharpIsAUsageError()
+    {
+        var (code, output, error) = Run("--engine", "torchsharp", "--profile", "--batches", "2");
+        Assert.Equal(2, code);
+        Assert.Contains("--profile", error);
+        Assert.Equal("", output);
+    }
 }

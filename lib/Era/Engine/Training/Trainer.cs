@@ -73,7 +73,7 @@ public sealed class Trainer
     public LRScheduler<float>? Scheduler { get; }
 
     /// <summary>Steps taken so far.</summary>
-    public long Steps { get; private set; }
+    public long Steps { get; internal set; }   // StepProfile's profiled steps count too
 
     /// <summary>Called after every training batch.</summary>
     public Action<TrainingProgress>? OnProgress { get; set; }
@@ -268,7 +268,8 @@ public sealed class Trainer
         return best;
     }
 
-    private Tensor<float> LossGrad(Tensor<float> output)
+    /// <summary>The ∂loss/∂output buffer for this output's batch size (one per size, reused).</summary>
+    internal Tensor<float> LossGrad(Tensor<float> output)
     {
         if (!_lossGrads.TryGetValue(output.Shape[0], out var g) || !g.SameShape(output))
             _lossGrads[output.Shape[0]] = g = new Tensor<float>(output.Shape);
