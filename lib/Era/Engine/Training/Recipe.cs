@@ -14,7 +14,7 @@ namespace Era.Engine.Training;
 ///   model      epochs  batch  max lr  dropout  augmentation
 ///   reference      15    128     0.1     0.05  none (the anchor's recipe)
 ///   course         15    128     0.1     0.05  ±7°, ±2 px
-///   tiny           15    128     0.1     0.05  ±7°, ±2 px
+///   tiny           15     64     0.1     0.05  ±7°, ±2 px  (batch 64: twice the steps; with 128, seed 2 ended at 99.39%)
 /// </code>
 /// </summary>
 /// <param name="Model">A <see cref="ModelZoo"/> name.</param>
@@ -72,7 +72,7 @@ public sealed record Recipe(string Model, int Epochs, int BatchSize, double Lr, 
     {
         "reference" => new Recipe("reference", 15, 128, 0.05, 0.1, 0.9, 0, 0.05, null),
         "course" => new Recipe("course", 15, 128, 0.05, 0.1, 0.9, 0, 0.05, Data.Augmentation.Default),
-        "tiny" => new Recipe("tiny", 15, 128, 0.05, 0.1, 0.9, 0, 0.05, Data.Augmentation.Default),
+        "tiny" => new Recipe("tiny", 15, 64, 0.05, 0.1, 0.9, 0, 0.05, Data.Augmentation.Default),
         _ => throw new ArgumentException($"unknown model '{model}' (available: {string.Join(", ", ModelZoo.Names)})", nameof(model)),
     };
 
