@@ -14,17 +14,13 @@ namespace Era.Engine.Models;
 /// batchNorm: false and globalAvgPool: false build the ablation's variants (blocks without BatchNorm2d, with conv bias; fc on the flattened features).
 /// </summary>
 public class CourseNet<T>(double dropout = 0.05, bool batchNorm = true, bool globalAvgPool = true)
-    : MnistNet<T>("course", Features(dropout, batchNorm, globalAvgPool), globalAvgPool ? 20 : 20 * 5 * 5)
+    : MnistNet<T>("course", Features(dropout, batchNorm), 20, 5, globalAvgPool)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private static Sequential<T> Features(double d, bool bn, bool gap)
-    {
-        var f = new Sequential<T>(
-            Block(1, 10, d, batchNorm: bn), Block(10, 16, d, batchNorm: bn), Block(16, 16, d, batchNorm: bn), new MaxPool2d<T>(2), new Conv2d<T>(16, 10, 1, bias: false),
-            Block(10, 16, d, batchNorm: bn), Block(16, 16, d, batchNorm: bn), Block(16, 20, d, batchNorm: bn), Block(20, 20, d, padding: 1, batchNorm: bn));
-        if (gap) f.Add(new AdaptiveAvgPool2d<T>(1));   // [N, 20, 5, 5] → [N, 20, 1, 1]; without it fc reads all 20·5·5 numbers
-        return f;
-    }
+    // f without its last layer, AdaptiveAvgPool2d(1), which MnistNet appends (unless the ablation leaves it out).
+    private static Sequential<T> Features(double d, bool bn) => new(
+        Block(1, 10, d, batchNorm: bn), Block(10, 16, d, batchNorm: bn), Block(16, 16, d, batchNorm: bn), new MaxPool2d<T>(2), new Conv2d<T>(16, 10, 1, bias: false),
+        Block(10, 16, d, batchNorm: bn), Block(16, 16, d, batchNorm: bn), Block(16, 20, d, batchNorm: bn), Block(20, 20, d, padding: 1, batchNorm: bn));
 }
 
 /// <summary>The float CourseNet used for training.</summary>

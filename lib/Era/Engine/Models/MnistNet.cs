@@ -11,14 +11,19 @@ namespace Era.Engine.Models;
 public class MnistNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <param name="name">The model's name (in error messages and summaries).</param>
-    /// <param name="features">The feature extractor: [N, 1, H, W] → [N, C, 1, 1].</param>
-    /// <param name="channels">C, the number of features fc reads.</param>
-    protected MnistNet(string name, Sequential<T> features, int channels)
+    /// <param name="features">The convolutions: [N, 1, H, W] → [N, C, S, S].</param>
+    /// <param name="channels">C, the channels of the last feature maps.</param>
+    /// <param name="size">S, their height and width.</param>
+    /// <param name="globalAvgPool">
+    /// True: f ends in AdaptiveAvgPool2d(1) and fc reads C numbers. False (the ablation): fc reads all C·S·S.
+    /// </param>
+    protected MnistNet(string name, Sequential<T> features, int channels, int size, bool globalAvgPool = true)
     {
         Name = name;
+        if (globalAvgPool) features.Add(new AdaptiveAvgPool2d<T>(1));   // [N, C, S, S] → [N, C, 1, 1]
         f = RegisterModule("f", features);
         flatten = RegisterModule("flatten", new Flatten<T>());
-        fc = RegisterModule("fc", new Linear<T>(channels, 10));
+        fc = RegisterModule("fc", new Linear<T>(globalAvgPool ? channels : channels * size * size, 10));
         log_softmax = RegisterModule("log_softmax", new LogSoftmax<T>(1));
         InputGradient = false;
     }

@@ -16,18 +16,14 @@ namespace Era.Engine.Models;
 /// [N, 1, 28, 28] → 26 → 24 → 22 → pool 11 → 1×1 → 9 → 7 → 5 → 5 (padding 1) → GAP → 16 → 10 log-probabilities.
 /// </summary>
 public class ReferenceNet<T>(double dropout = 0.05, bool batchNorm = true, bool globalAvgPool = true)
-    : MnistNet<T>("reference", Features(dropout, batchNorm, globalAvgPool), globalAvgPool ? 16 : 16 * 5 * 5)
+    : MnistNet<T>("reference", Features(dropout, batchNorm), 16, 5, globalAvgPool)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     // Built in PyTorch's order; weights are drawn from the seeded generator in this order.
-    private static Sequential<T> Features(double d, bool bn, bool gap)
-    {
-        var f = new Sequential<T>(
-            Block(1, 8, d, batchNorm: bn), Block(8, 16, d, batchNorm: bn), Block(16, 16, d, batchNorm: bn), new MaxPool2d<T>(2), new Conv2d<T>(16, 8, 1, bias: false),
-            Block(8, 16, d, batchNorm: bn), Block(16, 16, d, batchNorm: bn), Block(16, 16, d, batchNorm: bn), Block(16, 16, d, padding: 1, batchNorm: bn));
-        if (gap) f.Add(new AdaptiveAvgPool2d<T>(1));   // [N, 16, 5, 5] → [N, 16, 1, 1]; without it fc reads all 16·5·5 numbers
-        return f;
-    }
+    // f without its last layer, AdaptiveAvgPool2d(1), which MnistNet appends (unless the ablation leaves it out).
+    private static Sequential<T> Features(double d, bool bn) => new(
+        Block(1, 8, d, batchNorm: bn), Block(8, 16, d, batchNorm: bn), Block(16, 16, d, batchNorm: bn), new MaxPool2d<T>(2), new Conv2d<T>(16, 8, 1, bias: false),
+        Block(8, 16, d, batchNorm: bn), Block(16, 16, d, batchNorm: bn), Block(16, 16, d, batchNorm: bn), Block(16, 16, d, padding: 1, batchNorm: bn));
 }
 
 /// <summary>The float ReferenceNet used for training.</summary>

@@ -14,17 +14,13 @@ namespace Era.Engine.Models;
 /// [N, 1, 28, 28] → 26 → 24 → 12 → 10 → 8 → 6 → 6 (padding 1) → GAP.
 /// </summary>
 public class TinyNet<T>(double dropout = 0.05, bool batchNorm = true, bool globalAvgPool = true)
-    : MnistNet<T>("tiny", Features(dropout, batchNorm, globalAvgPool), globalAvgPool ? 16 : 16 * 6 * 6)
+    : MnistNet<T>("tiny", Features(dropout, batchNorm), 16, 6, globalAvgPool)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private static Sequential<T> Features(double d, bool bn, bool gap)
-    {
-        var f = new Sequential<T>(
-            Block(1, 8, d, batchNorm: bn), Block(8, 12, d, batchNorm: bn), new MaxPool2d<T>(2), new Conv2d<T>(12, 8, 1, bias: false),
-            Block(8, 12, d, batchNorm: bn), Block(12, 12, d, batchNorm: bn), Block(12, 16, d, batchNorm: bn), Block(16, 16, d, padding: 1, batchNorm: bn));
-        if (gap) f.Add(new AdaptiveAvgPool2d<T>(1));   // [N, 16, 6, 6] → [N, 16, 1, 1]; without it fc reads all 16·6·6 numbers
-        return f;
-    }
+    // f without its last layer, AdaptiveAvgPool2d(1), which MnistNet appends (unless the ablation leaves it out).
+    private static Sequential<T> Features(double d, bool bn) => new(
+        Block(1, 8, d, batchNorm: bn), Block(8, 12, d, batchNorm: bn), new MaxPool2d<T>(2), new Conv2d<T>(12, 8, 1, bias: false),
+        Block(8, 12, d, batchNorm: bn), Block(12, 12, d, batchNorm: bn), Block(12, 16, d, batchNorm: bn), Block(16, 16, d, padding: 1, batchNorm: bn));
 }
 
 /// <summary>The float TinyNet used for training.</summary>

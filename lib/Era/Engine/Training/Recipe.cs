@@ -60,12 +60,7 @@ public sealed record Recipe(string Model, int Epochs, int BatchSize, double Lr, 
     };
 
     /// <summary>The parts this recipe goes without (as <see cref="Without"/> names them), for logs and JSON.</summary>
-    public IReadOnlyList<string> Missing =>
-    [
-        .. BatchNorm ? Array.Empty<string>() : ["bn"], .. Dropout == 0 ? ["dropout"] : Array.Empty<string>(),
-        .. GlobalAvgPool ? Array.Empty<string>() : ["gap"], .. Augmentation is null ? ["augmentation"] : Array.Empty<string>(),
-        .. Schedule ? Array.Empty<string>() : ["schedule"],
-    ];
+    public IReadOnlyList<string> Missing => [.. Parts.Where(part => Without(part) == this)];   // taking it out changes nothing
 
     /// <summary>The recipe of the <see cref="ModelZoo"/> model <paramref name="model"/>.</summary>
     public static Recipe For(string model) => model switch
