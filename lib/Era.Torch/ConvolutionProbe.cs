@@ -53,6 +53,9 @@ public static class ConvolutionProbe
     /// <summary>Largest relative error accepted: float32 against float64 is ~1e-7 here; the fault gives 1e-1 and NaN.</summary>
     public const double Tolerance = 1e-4;
 
+    /// <summary><c>ERA_TORCH_PROBE=off</c> skips the probe (if its child processes cannot run somewhere); the verdict then says so.</summary>
+    public const string SwitchVariable = "ERA_TORCH_PROBE";
+
     /// <summary>Set in the child's environment: its <see cref="TorchNative.EnsureLoaded"/> loads libtorch without probing again.</summary>
     public const string ChildVariable = "ERA_TORCH_PROBE_CHILD";
 
@@ -194,6 +197,8 @@ public static class ConvolutionProbe
             string wrong = string.Join(", ", runs.SkipLast(1).Select(w => $"{w.Limit ?? "unlimited"} {Describe(w)}"));
             return new ProbeVerdict(limit, false, $"oneDNN's convolutions are wrong on this CPU ({wrong}): limited to {IsaVariable}={limit} (probe: {r.Error:E1})", runs);
         }
+        if (runs.All(r => r.Worst.StartsWith(CouldNotRun, StringComparison.Ordinal)))
+            throw new TorchNativeException($"the convolution probe could not run ({runs[0].Worst}); set {SwitchVariable}=off to load TorchSharp unchecked");
         throw new TorchNativeException($"TorchSharp computes wrong convolutions on this CPU at every oneDNN limit tried ({string.Join(", ", runs.Select(w => $"{w.Limit ?? "unlimited"} {Describe(w)}"))}): refusing to run on wrong numbers");
     }
 
@@ -218,15 +223,18 @@ public static class ConvolutionProbe
         if (!process.WaitForExit(timeout ?? TimeSpan.FromMinutes(3)))
         {
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            return new ProbeRun(limit, double.PositiveInfinity, "the probe did not finish in time");
+            return new ProbeRun(limit, double.PositiveInfinity, $"{CouldNotRun}: it did not finish in time");
         }
         string output = stdout.GetAwaiter().GetResult(), errors = stderr.GetAwaiter().GetResult();
         string? line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'));
         if (process.ExitCode != 0 || line is null)
-            return new ProbeRun(limit, double.PositiveInfinity, $"the probe exited with {process.ExitCode}: {LastLine(errors + "\n" + output)}");
+            return new ProbeRun(limit, double.PositiveInfinity, $"{CouldNotRun}: it exited with {process.ExitCode}: {LastLine(errors + "\n" + output)}");
         var result = JsonSerializer.Deserialize<ChildResult>(line, Json)!;
         return new ProbeRun(limit, double.IsNaN(result.Error) ? double.PositiveInfinity : result.Error, result.Worst);
     }
+
+    /// <summary>How a run that measured nothing starts its <see cref="ProbeRun.Worst"/>.</summary>
+    public const string CouldNotRun = "the probe could not run";
 
     private static string LastLine(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "(no output)";
 
@@ -252,10 +260,14 @@ public static class ConvolutionProbe
         return path;
     }
 
-    /// <summary>Where this process found Era.Torch and its dependencies (a build output, or each package's folder in the NuGet cache).</summary>
+    /// <summary>
+    /// Where this process found Era.Torch and its dependencies (a build output, or each package's folder in the NuGet
+    /// cache of a notebook kernel): those first, then the folder of every other assembly loaded here.
+    /// </summary>
     private static IEnumerable<string> AssemblyFolders() =>
-        new[] { typeof(ConvolutionProbe), typeof(torch), typeof(Era.IO.AtomicFile), typeof(ProbeHost) }
-            .Select(t => Path.GetDirectoryName(t.Assembly.Location)).Append(AppContext.BaseDirectory)
+        new[] { typeof(ConvolutionProbe), typeof(torch), typeof(Era.IO.AtomicFile), typeof(ProbeHost) }.Select(t => t.Assembly)
+            .Concat(AppDomain.CurrentDomain.GetAssemblies().Where(a => !a.IsDynamic))
+            .Select(a => Path.GetDirectoryName(a.Location)).Append(AppContext.BaseDirectory)
             .Where(d => !string.IsNullOrEmpty(d)).Select(d => d!).Distinct(StringComparer.Ordinal);
 
     /// <summary>

@@ -83,7 +83,9 @@ public static class TorchNative
             var info = Prepare(libstdcxx, cacheDir);
             // Before libtorch starts: oneDNN reads ONEDNN_MAX_CPU_ISA once, at its first convolution. The probe's own
             // child processes load libtorch without probing again.
-            if (NativeEnvironmentVariable(ConvolutionProbe.ChildVariable) != "1")
+            if (NativeEnvironmentVariable(ConvolutionProbe.SwitchVariable) == "off")
+                info = info with { Reason = $"{info.Reason}; convolutions not probed ({ConvolutionProbe.SwitchVariable}=off)" };
+            else if (NativeEnvironmentVariable(ConvolutionProbe.ChildVariable) != "1")
             {
                 var verdict = ProbeConvolutions(info, cacheDir);
                 if (verdict.Limit is not null && !verdict.UserSet) _ = SetEnv(ConvolutionProbe.IsaVariable, verdict.Limit, 1);
