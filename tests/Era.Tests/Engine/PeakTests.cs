@@ -2,6 +2,7 @@ using Era.Engine.Kernels;
 
 namespace Era.Tests.Engine;
 
+[Collection(EngineCollection.Name)]
 public sealed class PeakTests
 {
     [Fact]
