@@ -22,8 +22,8 @@ public static class Peak
         return isas;
     }
 
-    /// <summary>The widest ISA the engine's kernels use today (the 256-bit AVX2 + FMA kernels), or null without FMA.</summary>
-    public static string? EngineIsa => Isas().Contains("avx2") ? "avx2" : null;
+    /// <summary>The ISA the engine's convolution kernels run at here (<see cref="ConvKernels.VectorBits"/>), or null without FMA.</summary>
+    public static string? EngineIsa => !Isas().Contains("avx2") ? null : ConvKernels.VectorBits == 512 ? "avx512" : "avx2";
 
     /// <summary>GFLOP/s of float32 FMAs at <paramref name="isa"/> on <see cref="Workers.Threads"/> threads: the best of three runs of about <paramref name="seconds"/>.</summary>
     public static double GigaflopsPerSecond(string isa, double seconds = 0.1)
