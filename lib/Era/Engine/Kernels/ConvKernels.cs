@@ -5,7 +5,10 @@ using System.Runtime.Intrinsics.X86;
 namespace Era.Engine.Kernels;
 
 /// <summary>
-/// The two SIMD micro-kernels behind <see cref="FastConv2d"/> (float, AVX2 + FMA: 8 floats per register).
+/// The two SIMD micro-kernels behind <see cref="FastConv2d"/> (float, AVX2 + FMA: 8 floats per register), each with
+/// an AVX-512 twin (16 floats per register, the same register blocking) that <see cref="VectorBits"/> picks at start-up.
+/// Measured 2026-12-02 on an Intel Xeon with AVX-512 (CPU time, one thread, reference net's 16→16 3×3 on 24×24, batch
+/// 128, machine shared): forward 5.7–7.0 ms at 256 bits, 4.2–4.6 ms at 512; backward 12.7–13.6 and 9.0–10.7 ms.
 ///
 /// "Wide" layout: an image plane padded to width Wp is stored row after row, so pixel (i, j) is at p = i·Wp + j and
 /// the input a 3×3 kernel tap (u, v) of channel c needs for output p sits at p + off, off = c·Hp·Wp + u·Wp + v.
