@@ -11,9 +11,10 @@ namespace Era.Engine.Layers;
 /// Local derivatives: ∂y/∂W[o,c,u,v] = x[n,c,i·s+u−p, j·s+v−p], ∂y/∂b[o] = 1, ∂y/∂x = W, so
 ///   dW[o,c,u,v] += Σ_{n,i,j} dy[n,o,i,j] · x[n,c,i·s+u−p, j·s+v−p],   db[o] += Σ_{n,i,j} dy[n,o,i,j],
 ///   dx[n,c,i·s+u−p, j·s+v−p] += Σ_o W[o,c,u,v] · dy[n,o,i,j].
-/// <see cref="ForwardReference"/>/<see cref="BackwardReference"/> are these loops as written. For float with
-/// stride 1 on an AVX2+FMA CPU, <see cref="FastConv2d"/> computes the same sums with SIMD kernels over the batch
-/// split across threads (see Kernels/FastConv2d.cs); tests check both paths agree.
+/// <see cref="ForwardReference"/>/<see cref="BackwardReference"/> are these loops as written, the readable path. With
+/// <see cref="torch.backends.fast"/> enabled, for float with stride 1 on an AVX2+FMA CPU, <see cref="FastConv2d"/>
+/// computes the same sums with SIMD kernels over the batch split across threads (see Kernels/FastConv2d.cs); tests
+/// check both paths agree.
 /// Init as PyTorch: W, b ~ U(−1/√fan_in, 1/√fan_in), fan_in = Cin·k·k (kaiming_uniform_ with a = √5).
 /// </summary>
 public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -51,16 +52,14 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public Parameter<T>? bias { get; }
 #pragma warning restore IDE1006
 
-    /// <summary>Use the SIMD kernels when they apply (float, stride 1, padding &lt; kernel, AVX2+FMA). Tests turn it off to compare.</summary>
-    public bool UseFastKernels { get; set; } = true;
-
     /// <summary>
     /// False skips computing ∂L/∂input (Backward then returns zeros), as for a PyTorch input without requires_grad:
     /// the first layer of a network does not need the gradient with respect to the images.
     /// </summary>
     public bool InputRequiresGrad { get; set; } = true;
 
-    private bool Fast => UseFastKernels && typeof(T) == typeof(float) && Stride == 1 && Padding < KernelSize && FastConv2d.IsSupported;
+    /// <summary>The SIMD kernels apply: <see cref="torch.backends.fast"/> enabled, float, stride 1, padding &lt; kernel, AVX2+FMA.</summary>
+    private bool Fast => torch.backends.fast.enabled && typeof(T) == typeof(float) && Stride == 1 && Padding < KernelSize && FastConv2d.IsSupported;
 
     public (int Ho, int Wo) OutputSize(int h, int w) =>
         ((h + 2 * Padding - KernelSize) / Stride + 1, (w + 2 * Padding - KernelSize) / Stride + 1);

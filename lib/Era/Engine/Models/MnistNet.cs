@@ -34,7 +34,7 @@ public class MnistNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<
     /// <summary>
     /// The usual block: blk(i, o, p) = Sequential(Conv2d(i, o, 3, padding=p, bias=False), BatchNorm2d(o), ReLU(), Dropout(d)),
     /// here as <see cref="ConvBnReluDropout{T}"/>, which has the same children and names and runs BatchNorm2d → ReLU →
-    /// Dropout as one fused kernel on float (set its Fuse to false to run the four layers one by one).
+    /// Dropout as one fused kernel on float (torch.backends.fast.enabled = false runs the four layers one by one).
     /// Without batch norm (the ablation): Sequential(Conv2d(i, o, 3, padding=p, bias=True), ReLU(), Dropout(d)).
     /// </summary>
     public static Module<T> Block(int inChannels, int outChannels, double dropout, int padding = 0, bool batchNorm = true) =>

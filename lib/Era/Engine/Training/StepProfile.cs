@@ -137,7 +137,7 @@ public sealed class StepProfile
                 var z = block.Conv.Forward(x);
                 long c = Stopwatch.GetTimestamp();
                 _convForward[i] += c - t;
-                x = block.ForwardActivation(z);
+                x = block.ForwardAfterConv(z);
             }
             else x = _modules[i].ForwardNoCopy(x);
             long u = Stopwatch.GetTimestamp();
@@ -160,7 +160,7 @@ public sealed class StepProfile
         {
             if (_modules[i] is ConvBnReluDropout<float> block)
             {
-                var dz = block.BackwardActivation(g);
+                var dz = block.BackwardToConv(g);
                 long c = Stopwatch.GetTimestamp();
                 g = block.Conv.Backward(dz);
                 _convBackward[i] += Stopwatch.GetTimestamp() - c;
