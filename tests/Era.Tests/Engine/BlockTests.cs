@@ -138,4 +138,28 @@ public class BlockTests
         var global = new Dropout<float>(0.5);
         Assert.Same(torch.default_generator, global.Generator);
     }
+
+    [Theory]
+    [InlineData("course")]
+    [InlineData("reference")]
+    [InlineData("tiny")]
+    public void OneTrainingStepGivesTheSameLossAndGradientsOnBothPaths(string model)
+    {
+        torch.set_num_threads(2);
+        try
+        {
+            var g = new Generator(11);
+            var images = KernelTests.RandomFloat(g, 16, 1, 28, 28);
+            int[] labels = [.. Enumerable.Range(0, 16).Select(i => i % 10)];
+            var check = Era.Engine.Training.FastPathCheck.Run(Era.Engine.Training.Recipe.For(model), images, labels);
+            Assert.Equal(ModelZoo.Create(model).parameters().Count(), check.Gradients.Count);
+            Assert.All(check.Gradients, d => Assert.True(d.MaxAbs > 0, $"{d.Tensor}: no gradient"));
+            Assert.True(check.Worst < 1e-5, $"worst relative difference {check.Worst:E2}: " + string.Join(", ", check.Gradients.Select(d => $"{d.Tensor} {d.Relative:E1}")));
+            Assert.True(torch.backends.fast.enabled);   // restored
+        }
+        finally
+        {
+            torch.set_num_threads(Environment.ProcessorCount);
+        }
+    }
 }
