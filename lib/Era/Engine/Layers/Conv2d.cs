@@ -133,7 +133,10 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
                     }
     }
 
-    /// <summary>The chain rule through the same loops: each output's dy flows to the weight (times x) and to the input pixel (times W).</summary>
+    /// <summary>
+    /// The chain rule through the same loops: each output's dy flows to the weight (times x) and to the input pixel
+    /// (times W). dW and db are sums over the whole batch (N·Ho·Wo terms each), kept in double until the end.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void BackwardReference(Tensor<T> input, Tensor<T> gradOutput, Tensor<T> gradInput)
     {
@@ -141,9 +144,10 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         int cout = OutChannels, k = KernelSize, s = Stride, p = Padding, ho = gradOutput.Shape[2], wo = gradOutput.Shape[3];
         var x = input.Data;
         var wt = weight.Value.Data;
-        var dw = weight.Grad.Data;
         var dy = gradOutput.Data;
         var dx = gradInput.Data;
+        var dw = new double[wt.Length];
+        var db = new double[cout];
         gradInput.Zero();
         for (int b = 0; b < n; b++)
             for (int o = 0; o < cout; o++)
@@ -151,7 +155,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
                     for (int j = 0; j < wo; j++)
                     {
                         T g = dy[((b * cout + o) * ho + i) * wo + j];
-                        if (bias is not null) bias.Grad.Data[o] += g;                 // db += dy
+                        db[o] += double.CreateChecked(g);                              // db += dy
                         for (int c = 0; c < cin; c++)
                             for (int u = 0; u < k; u++)
                             {
@@ -162,10 +166,12 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
                                     int ix = j * s + v - p;
                                     if (ix < 0 || ix >= w) continue;
                                     int wi = ((o * cin + c) * k + u) * k + v, xi = ((b * cin + c) * h + iy) * w + ix;
-                                    dw[wi] += g * x[xi];                                // dW += dy · x
+                                    dw[wi] += double.CreateChecked(g * x[xi]);          // dW += dy · x
                                     dx[xi] += g * wt[wi];                               // dx += dy · W
                                 }
                             }
                     }
+        for (int i = 0; i < dw.Length; i++) weight.Grad.Data[i] += T.CreateChecked(dw[i]);
+        if (bias is not null) for (int o = 0; o < cout; o++) bias.Grad.Data[o] += T.CreateChecked(db[o]);
     }
 }

@@ -3,10 +3,22 @@ namespace Era.Engine.Training;
 /// <summary>One parameter's gradient after the same training step on the readable and on the fast path.</summary>
 /// <param name="MaxAbs">The largest |gradient| on the readable path.</param>
 /// <param name="MaxDifference">The largest |fast − readable| over the tensor's entries.</param>
-public readonly record struct GradientDifference(string Tensor, int Count, double MaxAbs, double MaxDifference)
+/// <param name="Relative">‖fast − readable‖ / ‖readable‖ (Euclidean norms over the tensor).</param>
+public readonly record struct GradientDifference(string Tensor, int Count, double MaxAbs, double MaxDifference, double Relative)
 {
-    /// <summary>MaxDifference relative to the tensor's largest gradient.</summary>
-    public double Relative => MaxAbs == 0 ? MaxDifference : MaxDifference / MaxAbs;
+    public static GradientDifference Of(string tensor, float[] readable, float[] fast)
+    {
+        double maxAbs = 0, maxDiff = 0, norm = 0, diff = 0;
+        for (int i = 0; i < readable.Length; i++)
+        {
+            double r = readable[i], d = Math.Abs((double)fast[i] - r);
+            maxAbs = Math.Max(maxAbs, Math.Abs(r));
+            maxDiff = Math.Max(maxDiff, d);
+            norm += r * r;
+            diff += d * d;
+        }
+        return new GradientDifference(tensor, readable.Length, maxAbs, maxDiff, norm == 0 ? Math.Sqrt(diff) : Math.Sqrt(diff / norm));
+    }
 }
 
 /// <summary>The loss and every gradient of one training step on each path; <see cref="Worst"/> is the largest relative difference.</summary>
@@ -27,8 +39,7 @@ public sealed record FastPathCheck(double ReadableLoss, double FastLoss, IReadOn
         ArgumentNullException.ThrowIfNull(recipe);
         var (readableLoss, readable) = Step(recipe, images, labels, seed, fast: false);
         var (fastLoss, fast) = Step(recipe, images, labels, seed, fast: true);
-        var rows = readable.Select((r, i) => new GradientDifference(r.Name, r.Grad.Length,
-            r.Grad.Max(v => Math.Abs((double)v)), r.Grad.Zip(fast[i].Grad, (a, b) => Math.Abs((double)a - b)).Max())).ToList();
+        var rows = readable.Select((r, i) => GradientDifference.Of(r.Name, r.Grad, fast[i].Grad)).ToList();
         return new FastPathCheck(readableLoss, fastLoss, rows);
     }
 
