@@ -1,6 +1,7 @@
 using Era.Engine;
 using Era.Engine.Kernels;
 using Era.Engine.Layers;
+using Era.Engine.Models;
 
 namespace Era.Tests.Engine;
 
@@ -139,7 +140,8 @@ public class KernelTests
             {
                 using var _ = torch.backends.fast.flags(fast);
                 torch.manual_seed(4);
-                var net = new Era.Engine.Models.ReferenceNet(0.2) { InputGradient = true };
+                var net = ModelZoo.Create("reference", dropout: 0.2);
+                net.InputGradient = true;
                 if (eval)
                 {
                     foreach (var (_, b) in net.NamedBuffers()) for (int i = 0; i < b.Numel; i++) b.Data[i] = 0.5f + 0.1f * i;   // non-trivial running stats

@@ -11,10 +11,10 @@ namespace Era.Tests.Engine;
 public class StepProfileTests
 {
     /// <summary>A ReferenceNet with SGD (momentum, Nesterov) and OneCycleLR, trained from seed 5 on random images.</summary>
-    private static (Trainer Trainer, ReferenceNet Net) Fresh()
+    private static (Trainer Trainer, MnistNet<float> Net) Fresh()
     {
         torch.manual_seed(5);
-        var net = new ReferenceNet(0.1);
+        var net = ModelZoo.Create("reference", dropout: 0.1);
         var opt = new SGD<float>(net.parameters(), lr: 0.05, momentum: 0.9, nesterov: true);
         return (new Trainer(net, opt, new OneCycleLR<float>(opt, max_lr: 0.1, total_steps: 20)), net);
     }
