@@ -71,7 +71,9 @@ internal static class BenchCommand
         trainer.SetTraining(true);
         // Both engines' Step read the loss, so each step waits for the device: the time is the steps' own.
         int exit = TimeSteps(loader, batches, warmup, trainer.Step, macs, progress: true, output, error);
-        return exit != Cli.ExitOk || !profile ? exit : Profile(new StepProfile((Trainer)trainer), loader, profileSteps, output, error);
+        if (exit != Cli.ExitOk || !profile) return exit;
+        using var steps = new StepProfile((Trainer)trainer);
+        return Profile(steps, loader, profileSteps, output, error);
     }
 
     /// <summary>

@@ -94,4 +94,25 @@ public class StepProfileTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.NotNull(net);
     }
+
+    [Fact]
+    public void HooksSeeEveryChildRunInOrderAndGoWhenDisposed()
+    {
+        var (trainer, net) = Fresh();
+        var seen = new List<string>();
+        var handles = new List<IDisposable>();
+        foreach (var (name, child) in net.f.NamedChildren().Take(2))
+        {
+            handles.Add(child.register_forward_pre_hook(_ => seen.Add("fwd " + name)));
+            handles.Add(child.register_full_backward_hook(_ => seen.Add("bwd " + name)));
+        }
+        var block = (Era.Engine.Layers.ConvBnReluDropout<float>)net.f[0];
+        handles.Add(block.Conv.register_forward_hook(m => seen.Add(m is Era.Engine.Layers.Conv2d<float> ? "conv" : "?")));
+        var (x, y) = Batch(2);
+        trainer.Step(x, y);
+        Assert.Equal(["fwd 0", "conv", "fwd 1", "bwd 1", "bwd 0"], seen);
+        foreach (var h in handles) h.Dispose();
+        trainer.Step(x, y);
+        Assert.Equal(5, seen.Count);
+    }
 }

@@ -42,20 +42,15 @@ public sealed unsafe class ConvBnReluDropout<T> : Module<T> where T : unmanaged,
 
     private bool CanFuse => torch.backends.fast.enabled && typeof(T) == typeof(float) && BnReluDropout.IsSupported && !Dropout.HasFixedMask;
 
-    public override Tensor<T> Forward(Tensor<T> input) => ForwardAfterConv(Conv.Forward(input));
-
-    public override Tensor<T> Backward(Tensor<T> gradOutput) => Conv.Backward(BackwardToConv(gradOutput));
-
-    /// <summary>BatchNorm2d → ReLU → Dropout of the convolution's output z (StepProfile times the two halves apart).</summary>
-    internal Tensor<T> ForwardAfterConv(Tensor<T> z)
+    public override Tensor<T> Forward(Tensor<T> input)
     {
+        var z = Conv.Call(input);
         _fused = CanFuse;
-        return _fused ? FusedForward(z) : Dropout.Forward(Relu.Forward(Norm.Forward(z)));
+        return _fused ? FusedForward(z) : Dropout.Call(Relu.Call(Norm.Call(z)));
     }
 
-    /// <summary>∂L/∂output → ∂L/∂z, back through Dropout, ReLU and BatchNorm2d.</summary>
-    internal Tensor<T> BackwardToConv(Tensor<T> gradOutput) =>
-        _fused ? FusedBackward(gradOutput) : Norm.Backward(Relu.Backward(Dropout.Backward(gradOutput)));
+    public override Tensor<T> Backward(Tensor<T> gradOutput) =>
+        Conv.CallBackward(_fused ? FusedBackward(gradOutput) : Norm.CallBackward(Relu.CallBackward(Dropout.CallBackward(gradOutput))));
 
     /// <summary>y = max(z·scale + shift, 0) · m per channel: BatchNorm2d's statistics, then one pass per plane.</summary>
     private Tensor<T> FusedForward(Tensor<T> z)

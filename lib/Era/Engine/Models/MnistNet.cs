@@ -96,10 +96,10 @@ public sealed class MnistNet<T> : Module<T> where T : unmanaged, IFloatingPointI
     public override Tensor<T> ForwardNoCopy(Tensor<T> input)
     {
         Shapes.CheckInput(Name, input, -1, 1, -1, -1);
-        return log_softmax.Forward(fc.Forward(flatten.Forward(f.Forward(input))));
+        return log_softmax.Call(fc.Call(flatten.Call(f.Call(input))));
     }
 
     /// <summary>The chain rule backwards through the same modules: takes ∂L/∂log-probabilities, returns ∂L/∂images (zeros unless <see cref="InputGradient"/>).</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput) =>
-        f.Backward(flatten.Backward(fc.Backward(log_softmax.Backward(gradOutput))));
+        f.CallBackward(flatten.CallBackward(fc.CallBackward(log_softmax.CallBackward(gradOutput))));
 }

@@ -84,7 +84,7 @@ public sealed class Trainer : ITrainer
     public LRScheduler<float>? Scheduler { get; }
 
     /// <summary>Steps taken so far.</summary>
-    public long Steps { get; internal set; }   // StepProfile's profiled steps count too
+    public long Steps { get; private set; }
 
     /// <summary>"era".</summary>
     public string Engine => "era";
