@@ -66,7 +66,7 @@ internal sealed class EngineOptions
         try
         {
             var info = TorchNative.EnsureLoaded();
-            if (info.Patched) error.WriteLine($"{verb}: {info.Reason}");
+            error.WriteLine($"{verb}: {info.Reason}"); // the loader, and which convolutions libtorch may use here
         }
         catch (TorchNativeException e)
         {
