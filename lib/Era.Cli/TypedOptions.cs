@@ -37,7 +37,8 @@ public static class TypedOptions
                 if (Token(result) is not string text) return null;
                 if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
                     return Fail<int?>(result, name, $"'{text}' is not a whole number");
-                if (v < min || v > max) return Fail<int?>(result, name, $"must be between {min} and {max}{(unit.Length > 0 ? " " + unit : "")}, got {v}");
+                if (v < min || v > max)
+                    return Fail<int?>(result, name, max == int.MaxValue ? $"must be at least {min}, got {v}" : $"must be between {min} and {max}{(unit.Length > 0 ? " " + unit : "")}, got {v}");
                 return v;
             },
         };

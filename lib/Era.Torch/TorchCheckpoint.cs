@@ -6,14 +6,14 @@ using EraTensor = Era.Engine.Tensor<float>;
 namespace Era.Torch;
 
 /// <summary>
-/// Safetensors checkpoints for <see cref="CourseNet"/>, in exactly Era.Engine's format (the same file reader and
+/// Safetensors checkpoints for <see cref="TorchMnistNet"/>, in exactly Era.Engine's format (the same file reader and
 /// writer, <see cref="Safetensors"/>): the same names, F32 weights, num_batches_tracked as an I64 scalar. So weights
 /// trained by the engine load here, and the other way round, and into PyTorch.
 /// </summary>
 public static class TorchCheckpoint
 {
     /// <summary>Saves the model's state_dict to <paramref name="path"/>, atomically.</summary>
-    public static void Save(CourseNet model, string path, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save(TorchMnistNet model, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var tensors = model.StateDict().Select(s => (s.Name, ToEra(s.Tensor))).ToList();
@@ -25,7 +25,7 @@ public static class TorchCheckpoint
     /// unexpected or mismatched name is listed in one <see cref="CheckpointException"/>), so a bad file changes nothing
     /// and no wrong shape ever reaches libtorch.
     /// </summary>
-    public static void Load(CourseNet model, string path)
+    public static void Load(TorchMnistNet model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
         var file = Safetensors.Read(path);

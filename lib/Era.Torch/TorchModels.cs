@@ -1,3 +1,4 @@
+using Era.Engine.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -6,7 +7,8 @@ using static TorchSharp.torch.nn;
 namespace Era.Torch;
 
 /// <summary>
-/// A course CNN in TorchSharp, module for module the PyTorch model (and Era.Engine's), so state_dict names match:
+/// A course CNN in TorchSharp, built from the same <see cref="Architecture"/> as Era.Engine's <see cref="MnistNet{T}"/>,
+/// module for module the PyTorch model, so state_dict names match:
 /// <code>
 ///   f  = Sequential(blk(...), ..., MaxPool2d(2), Conv2d(i, o, 1, bias=False), ..., AdaptiveAvgPool2d(1))
 ///   fc = Linear(C, 10)
@@ -14,22 +16,26 @@ namespace Era.Torch;
 /// </code>
 /// libtorch computes each layer's backward itself (autograd); Era.Engine spells the same backward out by hand.
 /// </summary>
-public sealed class CourseNet : Module<Tensor, Tensor>
+public sealed class TorchMnistNet : Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // PyTorch's names: they become the state_dict names f.… and fc.…
     private readonly Sequential f;
     private readonly Linear fc;
 #pragma warning restore IDE1006
 
-    public CourseNet(Architecture architecture, double dropout = 0.05) : base(architecture.Name)
+    /// <param name="batchNorm">False (the ablation): blocks without BatchNorm2d, their convolutions with a bias.</param>
+    /// <param name="globalAvgPool">False (the ablation): no global average pooling; fc reads all of the last feature maps.</param>
+    public TorchMnistNet(Architecture architecture, double dropout = 0.05, bool batchNorm = true, bool globalAvgPool = true) : base(architecture.Name)
     {
         Architecture = architecture;
         var layers = new List<Module<Tensor, Tensor>>();
         foreach (var layer in architecture.Features)
         {
+            if (layer is GlobalAvgPool && !globalAvgPool) continue;
             layers.Add(layer switch
             {
-                Block b => Sequential(Conv2d(b.In, b.Out, 3, padding: b.Padding, bias: false), BatchNorm2d(b.Out), ReLU(), Dropout(dropout)),
+                Block b when batchNorm => Sequential(Conv2d(b.In, b.Out, 3, padding: b.Padding, bias: false), BatchNorm2d(b.Out), ReLU(), Dropout(dropout)),
+                Block b => Sequential(Conv2d(b.In, b.Out, 3, padding: b.Padding, bias: true), ReLU(), Dropout(dropout)),
                 MaxPool => MaxPool2d(2),
                 Transition t => Conv2d(t.In, t.Out, 1, bias: false),
                 GlobalAvgPool => AdaptiveAvgPool2d(1),
@@ -37,7 +43,7 @@ public sealed class CourseNet : Module<Tensor, Tensor>
             });
         }
         f = Sequential(layers.ToArray());
-        fc = Linear(architecture.FeatureChannels, architecture.Classes);
+        fc = Linear(architecture.ClassifierInputs(globalAvgPool), architecture.Classes);
         RegisterComponents();
     }
 
@@ -87,11 +93,11 @@ public static class TorchModels
     /// A new model (reference, course or tiny) with TorchSharp's default initialization, seeded by
     /// torch.manual_seed, moved to <paramref name="device"/> (default: <see cref="TorchDevice.Default"/>).
     /// </summary>
-    public static CourseNet Create(string name, Device? device = null, double dropout = 0.05)
+    public static TorchMnistNet Create(string name, Device? device = null, double dropout = 0.05, bool batchNorm = true, bool globalAvgPool = true)
     {
         var architecture = Architecture.Get(name);
         TorchNative.EnsureLoaded();
-        var model = new CourseNet(architecture, dropout);
+        var model = new TorchMnistNet(architecture, dropout, batchNorm, globalAvgPool);
         model.to(device ?? TorchDevice.Default);
         return model;
     }

@@ -9,28 +9,9 @@ using EraTensor = Era.Engine.Tensor<float>;
 namespace Era.Torch;
 
 /// <summary>
-/// The course's training recipe, as shared/anchors/pytorch_mnist.py and `era train`: batches of 128, SGD with
-/// momentum 0.9 (lr 0.05, replaced by the schedule), OneCycleLR up to max_lr 0.1 over epochs × batches (momentum
-/// cycled between 0.85 and 0.95), seed 1.
-/// </summary>
-public sealed record Recipe(int Epochs = 15, int BatchSize = 128, double Lr = 0.05, double MaxLr = 0.1, double Momentum = 0.9,
-    double WeightDecay = 0, long Seed = 1)
-{
-    /// <summary>The optimizer of the recipe for <paramref name="model"/>'s parameters.</summary>
-    public SGD Optimizer(CourseNet model)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        return optim.SGD(model.parameters(), Lr, momentum: Momentum, weight_decay: WeightDecay);
-    }
-
-    /// <summary>OneCycleLR over <paramref name="totalSteps"/> optimizer steps (epochs × batches per epoch).</summary>
-    public optim.lr_scheduler.LRScheduler Scheduler(SGD optimizer, int totalSteps) =>
-        optim.lr_scheduler.OneCycleLR(optimizer, MaxLr, totalSteps, cycle_momentum: Momentum > 0);
-}
-
-/// <summary>
-/// The engine's training loop (Era.Engine.Training.Trainer) on TorchSharp: the same data loader (so the same batches
-/// in the same order for the same seed), the same step, the same progress callbacks and epoch results. One step:
+/// The engine's trainer (Era.Engine.Training.Trainer) on TorchSharp, behind the same <see cref="ITrainer"/>: the same
+/// recipe, data loader, epoch loop (<see cref="TrainingLoop"/>), progress callbacks, epoch results and checkpoints.
+/// One step:
 /// <code>
 ///   optimizer.zero_grad();
 ///   var output = model.forward(images);              // log-probabilities [N, 10]
@@ -39,9 +20,9 @@ public sealed record Recipe(int Epochs = 15, int BatchSize = 128, double Lr = 0.
 ///   optimizer.step(); scheduler.step();
 /// </code>
 /// </summary>
-public sealed class TorchTrainer
+public sealed class TorchTrainer : ITrainer
 {
-    public TorchTrainer(CourseNet model, SGD optimizer, optim.lr_scheduler.LRScheduler? scheduler = null)
+    public TorchTrainer(TorchMnistNet model, SGD optimizer, optim.lr_scheduler.LRScheduler? scheduler = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -51,21 +32,50 @@ public sealed class TorchTrainer
         Device = model.parameters().First().device;
     }
 
-    /// <summary>The recipe's optimizer and a OneCycle schedule over <paramref name="batchesPerEpoch"/> × recipe.Epochs steps.</summary>
-    public static TorchTrainer ForRecipe(CourseNet model, Recipe recipe, int batchesPerEpoch)
+    /// <summary>
+    /// The recipe's SGD (lr, momentum, weight decay) and, unless the recipe goes without, OneCycleLR up to its max lr
+    /// over <paramref name="batchesPerEpoch"/> × recipe.Epochs steps (momentum cycled between 0.85 and 0.95).
+    /// </summary>
+    public static TorchTrainer ForRecipe(TorchMnistNet model, Recipe recipe, int batchesPerEpoch) =>
+        ForSteps(model, recipe, recipe.Epochs * batchesPerEpoch);
+
+    private static TorchTrainer ForSteps(TorchMnistNet model, Recipe recipe, int totalSteps)
     {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(recipe);
-        var optimizer = recipe.Optimizer(model);
-        return new TorchTrainer(model, optimizer, recipe.Scheduler(optimizer, recipe.Epochs * batchesPerEpoch));
+        var optimizer = optim.SGD(model.parameters(), recipe.Lr, momentum: recipe.Momentum, weight_decay: recipe.WeightDecay);
+        return new TorchTrainer(model, optimizer,
+            recipe.Schedule ? optim.lr_scheduler.OneCycleLR(optimizer, recipe.MaxLr, totalSteps, cycle_momentum: recipe.Momentum > 0) : null);
     }
 
-    public CourseNet Model { get; }
+    /// <summary>
+    /// For <see cref="TrainingRun"/> and the CLI: a fresh model of the recipe (its variant, dropout) on
+    /// <paramref name="device"/>, weights from libtorch's generator (seed it first), with the recipe's optimizer and
+    /// schedule over the given total steps.
+    /// </summary>
+    public static Func<Recipe, int, ITrainer> Factory(Device device) => (recipe, totalSteps) =>
+        ForSteps(TorchModels.Create(recipe.Model, device, recipe.Dropout, recipe.BatchNorm, recipe.GlobalAvgPool), recipe, totalSteps);
+
+    public TorchMnistNet Model { get; }
     public SGD Optimizer { get; }
     public optim.lr_scheduler.LRScheduler? Scheduler { get; }
     public Device Device { get; }
 
     /// <summary>Steps taken so far.</summary>
     public long Steps { get; private set; }
+
+    /// <summary>"torchsharp (libtorch) on DEVICE".</summary>
+    public string Engine => $"torchsharp (libtorch) on {Device}";
+
+    public long Parameters => Model.ParameterCount;
+
+    public void SetTraining(bool training) => Model.train(training);
+
+    /// <summary><see cref="TorchCheckpoint.Save"/>: the engine's format, loadable by Era.Engine and PyTorch.</summary>
+    public void Save(string path, IReadOnlyDictionary<string, string> metadata) => TorchCheckpoint.Save(Model, path, metadata);
+
+    /// <summary><see cref="TorchCheckpoint.Load"/>: names and shapes checked before libtorch sees a tensor.</summary>
+    public void Load(string path) => TorchCheckpoint.Load(Model, path);
 
     /// <summary>The current learning rate (of the first parameter group).</summary>
     public double LearningRate => Optimizer.ParamGroups.First().LearningRate;
@@ -101,30 +111,10 @@ public sealed class TorchTrainer
         return new StepResult(step, value, correct, labels.Length, lr);
     }
 
-    /// <summary>One pass over <paramref name="train"/>, then (if given) an evaluation on <paramref name="test"/>.</summary>
+    /// <summary>One pass over <paramref name="train"/> (its first <paramref name="maxBatches"/> batches when given), then (if given) an evaluation on <paramref name="test"/>.</summary>
     public EpochResult TrainEpoch(DataLoader train, DataLoader? test = null, int epoch = 1, int? maxBatches = null)
     {
-        ArgumentNullException.ThrowIfNull(train);
-        Model.train();
-        var clock = Stopwatch.StartNew();
-        double lossSum = 0;
-        long correct = 0, seen = 0;
-        int batches = Math.Min(train.Count, maxBatches ?? int.MaxValue);
-        foreach (var batch in train.Epoch())
-        {
-            if (batch.Index >= batches) break;
-            var r = Step(batch.Images, batch.Labels);
-            lossSum += r.Loss * r.Count;
-            correct += r.Correct;
-            seen += r.Count;
-            OnProgress?.Invoke(new TrainingProgress(epoch, batch.Index + 1, batches, r.Step, r.Loss, r.LearningRate,
-                lossSum / seen, (double)correct / seen));
-        }
-        var trainTime = clock.Elapsed;
-        clock.Restart();
-        (double Loss, double Accuracy)? eval = test is null ? null : Evaluate(Model, test);
-        var result = new EpochResult(epoch, seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : (double)correct / seen,
-            eval?.Loss, eval?.Accuracy, trainTime, clock.Elapsed);
+        var (result, _) = TrainingLoop.Epoch(this, train, test, epoch, OnProgress, maxBatches: maxBatches);
         OnEpoch?.Invoke(result);
         return result;
     }
@@ -138,7 +128,19 @@ public sealed class TorchTrainer
     }
 
     /// <summary>Mean loss and accuracy in eval mode (running BN statistics, no dropout, no gradients); restores the mode.</summary>
-    public static (double Loss, double Accuracy) Evaluate(CourseNet model, DataLoader data)
+    public static (double Loss, double Accuracy) Evaluate(TorchMnistNet model, DataLoader data)
+    {
+        var e = EvaluateDetailed(model, data);
+        return (e.Loss, e.Accuracy);
+    }
+
+    public Evaluation EvaluateDetailed(DataLoader data) => EvaluateDetailed(Model, data);
+
+    /// <summary>
+    /// Loss, accuracy, confusion matrix and misclassified images in eval mode, from libtorch's log-probabilities with
+    /// Era.Engine's own counting (<see cref="EvaluationTally"/>); restores the mode.
+    /// </summary>
+    public static Evaluation EvaluateDetailed(TorchMnistNet model, DataLoader data)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -148,20 +150,17 @@ public sealed class TorchTrainer
         try
         {
             using var _ = no_grad();
-            double lossSum = 0;
-            long correct = 0, seen = 0;
+            var tally = new EvaluationTally();
             foreach (var batch in data.Epoch())
             {
                 model.CheckInput(batch.Images.Shape.Select(d => (long)d).ToArray());
                 CheckLabels(batch.Labels, batch.Images.Shape[0], model.Architecture.Classes);
                 using var scope = NewDisposeScope();
-                var y = Labels(batch.Labels, device);
                 var output = model.forward(TorchCheckpoint.FromEra(batch.Images, device));
-                lossSum += nn.functional.nll_loss(output, y).item<float>() * (double)batch.Count;
-                correct += output.argmax(1).eq(y).sum().item<long>();
-                seen += batch.Count;
+                double loss = nn.functional.nll_loss(output, Labels(batch.Labels, device)).item<float>();
+                tally.Add(TorchCheckpoint.ToEra(output), batch.Labels, loss);
             }
-            return (seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : (double)correct / seen);
+            return tally.Result();
         }
         finally
         {
@@ -170,7 +169,7 @@ public sealed class TorchTrainer
     }
 
     /// <summary>Log-probabilities [N, 10] of Era images [N, 1, H, W], in eval mode, as an Era tensor.</summary>
-    public static EraTensor LogProbabilities(CourseNet model, EraTensor images)
+    public static EraTensor LogProbabilities(TorchMnistNet model, EraTensor images)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(images);
@@ -190,7 +189,7 @@ public sealed class TorchTrainer
     }
 
     /// <summary>The predicted digit of each image (the largest log-probability), in eval mode.</summary>
-    public static int[] Predict(CourseNet model, EraTensor images)
+    public static int[] Predict(TorchMnistNet model, EraTensor images)
     {
         var logp = LogProbabilities(model, images);
         int n = logp.Shape[0], c = logp.Shape[1];

@@ -1,5 +1,7 @@
 using Era.Engine;
 using Era.Engine.Checkpoints;
+using Era.Engine.Models;
+using Era.Engine.Training;
 
 namespace Era.Torch.Tests;
 
@@ -23,10 +25,10 @@ public sealed class CheckpointTests : IDisposable
     {
         var a = Architecture.Get(name);
         Era.Engine.torch.manual_seed(2);
-        var engine = EngineTwin.For(a);
+        var engine = new MnistNet<float>(a);
         Fixtures.Perturb(engine, 9);
         Safetensors.Save(engine, PathOf("engine.safetensors"));
-        var net = new CourseNet(a);
+        var net = new TorchMnistNet(a);
         TorchCheckpoint.Load(net, PathOf("engine.safetensors"));
         TorchCheckpoint.Save(net, PathOf("torch.safetensors"));
         Assert.Equal(File.ReadAllBytes(PathOf("engine.safetensors")), File.ReadAllBytes(PathOf("torch.safetensors")));
@@ -37,8 +39,8 @@ public sealed class CheckpointTests : IDisposable
     {
         var a = Architecture.Course;
         TorchSharp.torch.manual_seed(3);
-        var net = new CourseNet(a);
-        var trainer = TorchTrainer.ForRecipe(net, new Recipe(Epochs: 1), 3);
+        var net = new TorchMnistNet(a);
+        var trainer = TorchTrainer.ForRecipe(net, Recipe.For("course") with { Epochs = 1 }, 3);
         net.train();
         for (int i = 0; i < 3; i++)
         {
@@ -47,7 +49,7 @@ public sealed class CheckpointTests : IDisposable
         }
         TorchCheckpoint.Save(net, PathOf("torch.safetensors"), new Dictionary<string, string> { ["model"] = "course" });
 
-        var engine = EngineTwin.For(a);
+        var engine = new MnistNet<float>(a);
         Safetensors.Load(engine, PathOf("torch.safetensors"));
         var state = engine.state_dict().ToDictionary(s => s.Name, s => s.Tensor);
         Assert.Equal(3, state["f.0.1.num_batches_tracked"].Data[0]);
@@ -60,7 +62,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void AMissingFileIsAClearError()
     {
-        var net = new CourseNet(Architecture.Tiny);
+        var net = new TorchMnistNet(Architecture.Tiny);
         var e = Assert.Throws<CheckpointException>(() => TorchCheckpoint.Load(net, PathOf("absent.safetensors")));
         Assert.Contains("absent.safetensors: cannot read the checkpoint", e.Message);
     }
@@ -68,8 +70,8 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void WrongShapesAreListedAndNothingIsLoaded()
     {
-        Safetensors.Save(EngineTwin.For(Architecture.Tiny), PathOf("tiny.safetensors"));
-        var net = new CourseNet(Architecture.Course);
+        Safetensors.Save(new MnistNet<float>(Architecture.Tiny), PathOf("tiny.safetensors"));
+        var net = new TorchMnistNet(Architecture.Course);
         float[] before = TorchCheckpoint.ToEra(net.StateDict()[0].Tensor).Data;
         var e = Assert.Throws<CheckpointException>(() => TorchCheckpoint.Load(net, PathOf("tiny.safetensors")));
         Assert.Contains("nothing was loaded", e.Message);
@@ -82,22 +84,22 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void ATruncatedFileIsRefused()
     {
-        Safetensors.Save(EngineTwin.For(Architecture.Tiny), PathOf("tiny.safetensors"));
+        Safetensors.Save(new MnistNet<float>(Architecture.Tiny), PathOf("tiny.safetensors"));
         byte[] bytes = File.ReadAllBytes(PathOf("tiny.safetensors"));
         File.WriteAllBytes(PathOf("cut.safetensors"), bytes[..(bytes.Length / 2)]);
-        var e = Assert.Throws<CheckpointException>(() => TorchCheckpoint.Load(new CourseNet(Architecture.Tiny), PathOf("cut.safetensors")));
+        var e = Assert.Throws<CheckpointException>(() => TorchCheckpoint.Load(new TorchMnistNet(Architecture.Tiny), PathOf("cut.safetensors")));
         Assert.Contains("not a valid safetensors file", e.Message);
     }
 
     [Fact]
     public void BadInputShapesAndLabelsAreRefusedBeforeLibtorch()
     {
-        var net = new CourseNet(Architecture.Reference);
+        var net = new TorchMnistNet(Architecture.Reference);
         Assert.Contains("expected images of shape [N, 1, H, W], got [2, 3, 28, 28]",
             Assert.Throws<ArgumentException>(() => TorchTrainer.Predict(net, new Tensor<float>(2, 3, 28, 28))).Message);
         Assert.Contains("too small", Assert.Throws<ArgumentException>(() => TorchTrainer.Predict(net, new Tensor<float>(2, 1, 8, 8))).Message);
         Assert.Contains("[784]", Assert.Throws<ArgumentException>(() => TorchTrainer.Predict(net, new Tensor<float>(784))).Message);
-        var trainer = TorchTrainer.ForRecipe(net, new Recipe(Epochs: 1), 1);
+        var trainer = TorchTrainer.ForRecipe(net, Recipe.For("course") with { Epochs = 1 }, 1);
         var (x, _) = Fixtures.Batch(2, 1);
         Assert.Contains("label 10 is not a class", Assert.Throws<ArgumentException>(() => trainer.Step(x, [1, 10])).Message);
         Assert.Contains("1 labels for 2 images", Assert.Throws<ArgumentException>(() => trainer.Step(x, [1])).Message);

@@ -1,4 +1,5 @@
 using Era.Engine.Layers;
+using Era.Engine.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,8 @@
 using Era.Engine;
 using Era.Engine.Checkpoints;
+using Era.Engine.Models;
 using Era.Engine.Optim;
+using Era.Engine.Training;
 using TorchSharp;
 using EngineF = Era.Engine.F;
 
@@ -23,15 +25,15 @@ public sealed class ParityTests : IDisposable
     public static TheoryData<string> Models => new() { "reference", "course", "tiny" };
 
     /// <summary>An engine model with perturbed weights and statistics, and a TorchSharp model loaded from its checkpoint.</summary>
-    private (Module<float> Engine, CourseNet Torch) Pair(string name, double dropout = 0.05)
+    private (Module<float> Engine, TorchMnistNet Torch) Pair(string name, double dropout = 0.05)
     {
         var a = Architecture.Get(name);
         Era.Engine.torch.manual_seed(5);
-        var engine = EngineTwin.For(a, dropout);
+        var engine = new MnistNet<float>(a, dropout);
         Fixtures.Perturb(engine, 11);
         string path = Path.Combine(_dir, name + ".safetensors");
         Safetensors.Save(engine, path);
-        var net = new CourseNet(a, dropout);
+        var net = new TorchMnistNet(a, dropout);
         TorchCheckpoint.Load(net, path);
         return (engine, net);
     }
@@ -41,8 +43,8 @@ public sealed class ParityTests : IDisposable
     public void SameStateDictNamesShapesAndParameterCounts(string name)
     {
         var a = Architecture.Get(name);
-        var engine = EngineTwin.For(a);
-        var net = new CourseNet(a);
+        var engine = new MnistNet<float>(a);
+        var net = new TorchMnistNet(a);
         Assert.Equal(engine.state_dict().Select(s => (s.Name, string.Join(",", s.Tensor.Shape))),
             net.StateDict().Select(s => (s.Name, string.Join(",", s.Tensor.shape))));
         long expected = name switch { "reference" => 12_098, "course" => 14_656, _ => 7_546 };
@@ -82,10 +84,10 @@ public sealed class ParityTests : IDisposable
     {
         var a = Architecture.Get(name);
         Era.Engine.torch.manual_seed(5);
-        var engine = EngineTwin<double>.For(a, dropout: 0); // dropout draws differ; p = 0 is the identity in both
+        var engine = new MnistNet<double>(a, dropout: 0); // dropout draws differ; p = 0 is the identity in both
         string path = Path.Combine(_dir, name + "64.safetensors");
         Safetensors.Save(engine, path); // F64
-        var net = new CourseNet(a, dropout: 0);
+        var net = new TorchMnistNet(a, dropout: 0);
         net.to(TorchSharp.torch.ScalarType.Float64);
         TorchCheckpoint.Load(net, path);
 
@@ -100,7 +102,7 @@ public sealed class ParityTests : IDisposable
         engineOpt.step();
 
         net.train();
-        var opt = new Recipe().Optimizer(net);
+        var opt = TorchTrainer.ForRecipe(net, Recipe.For("reference") with { Schedule = false }, 1).Optimizer;   // SGD lr 0.05, momentum 0.9
         opt.zero_grad();
         var output = net.forward(TorchSharp.torch.tensor(x.Data, [32, 1, 28, 28]));
         var torchLoss = TorchSharp.torch.nn.functional.nll_loss(output, TorchSharp.torch.tensor(y.Select(l => (long)l).ToArray()));
@@ -161,11 +163,12 @@ public sealed class ParityTests : IDisposable
     public void OneCycleScheduleMatchesStepByStep(int steps, double maxLr)
     {
         var a = Architecture.Tiny;
-        var recipe = new Recipe(MaxLr: maxLr);
-        var net = new CourseNet(a);
-        var opt = recipe.Optimizer(net);
-        var scheduler = recipe.Scheduler(opt, steps);
-        var engineOpt = new SGD<float>(EngineTwin.For(a).parameters(), lr: recipe.Lr, momentum: recipe.Momentum);
+        var recipe = Recipe.For("tiny") with { Epochs = 1, MaxLr = maxLr };
+        var net = new TorchMnistNet(a);
+        var trainer = TorchTrainer.ForRecipe(net, recipe, steps);
+        var opt = trainer.Optimizer;
+        var scheduler = trainer.Scheduler!;
+        var engineOpt = new SGD<float>(new MnistNet<float>(a).parameters(), lr: recipe.Lr, momentum: recipe.Momentum);
         var engineScheduler = new OneCycleLR<float>(engineOpt, max_lr: maxLr, total_steps: steps);
         var lrs = new List<double>();
         for (int i = 0; i < steps; i++)

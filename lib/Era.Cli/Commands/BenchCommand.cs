@@ -5,7 +5,6 @@ using Era.Data;
 using Era.Engine;
 using Era.Engine.Kernels;
 using Era.Engine.Models;
-using Era.Engine.Optim;
 using Era.Engine.Training;
 
 namespace Era.Cli.Commands;
@@ -26,62 +25,56 @@ internal static class BenchCommand
         var model = new Option<string>("--model") { Description = $"Model to train: {string.Join(", ", ModelZoo.Names)}", DefaultValueFactory = _ => "reference" };
         var batches = new Option<int>("--batches") { Description = "Training batches (the OneCycle schedule spans them)", DefaultValueFactory = _ => 50 };
         var batchSize = new Option<int?>("--batch-size") { Description = "Images per batch (default: the recipe's, 128)" };
-        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all processors)" };
-        var data = new Option<string?>("--data") { Description = "MNIST directory (default: $MNIST_DIR, then the cache data/mnist)" };
         var seed = new Option<long>("--seed") { Description = "Seed for weights, dropout and shuffling", DefaultValueFactory = _ => 1 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up batches at the start (part of --batches)", DefaultValueFactory = _ => 3 };
         var profile = new Option<bool>("--profile") { Description = "Then time as many more steps module by module and print where a step's time goes (era engine only)" };
-
-        Option<string> engine = Torch.TorchCli.EngineOption();
-        Option<string?> device = Torch.TorchCli.DeviceOption();
+        var engine = new EngineOptions();
 
         var command = new Command("bench", "Train a CNN on MNIST for N batches with its recipe and report ms/batch, images/s, GFLOP/s and peak memory");
-        foreach (var o in new Option[] { model, batches, batchSize, threads, data, seed, warmup, profile, engine, device }) command.Options.Add(o);
-        Cli.SetHandler(command, parse => Torch.TorchCli.Selected(parse, engine)
-            ? parse.GetValue(profile) ? throw new UsageException("--profile", "profiles the era engine only (not with --engine torchsharp)") : Torch.TorchCli.Bench(parse.GetValue(model)!, parse.GetValue(batches), parse.GetValue(batchSize) ?? Recipe.For(ModelZoo.Exists(parse.GetValue(model)) ? parse.GetValue(model)! : ModelZoo.Default).BatchSize,
-                parse.GetValue(threads), parse.GetValue(data), parse.GetValue(seed), parse.GetValue(warmup), parse.GetValue(device),
-                parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)
-            : Run(parse, parse.GetValue(model)!, parse.GetValue(batches), parse.GetValue(batchSize),
-                parse.GetValue(threads), parse.GetValue(data), parse.GetValue(seed), parse.GetValue(warmup), parse.GetValue(profile)));
+        foreach (var o in new Option[] { model, batches, batchSize, seed, warmup, profile }) command.Options.Add(o);
+        engine.AddTo(command);
+        Cli.SetHandler(command, parse => Run(parse, engine, parse.GetValue(model)!, parse.GetValue(batches), parse.GetValue(batchSize),
+            parse.GetValue(seed), parse.GetValue(warmup), parse.GetValue(profile)));
         return command;
     }
 
-    private static int Run(ParseResult parse, string modelName, int batches, int? batchSizeOption, int? threads, string? dataDir, long seed, int warmup, bool profile)
+    private static int Run(ParseResult parse, EngineOptions engine, string modelName, int batches, int? batchSizeOption, long seed, int warmup, bool profile)
     {
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
         if (!ModelZoo.Exists(modelName)) throw new UsageException("--model", $"unknown model '{modelName}' (available: {string.Join(", ", ModelZoo.Names)})");
         var recipe = Recipe.For(modelName);
-        int batchSize = batchSizeOption ?? recipe.BatchSize;
-        recipe = recipe with { BatchSize = batchSize };
-        warmup = CheckOptions(batches, batchSize, threads, warmup, dataDir);
-
-        torch.set_num_threads(threads ?? Environment.ProcessorCount);
+        recipe = EngineOptions.Validate(recipe with { BatchSize = batchSizeOption ?? recipe.BatchSize });
+        if (batches < 1) throw new UsageException("--batches", $"must be at least 1, got {batches}");
+        if (warmup < 0) throw new UsageException("--warmup", $"must be 0 or more, got {warmup}");
+        engine.Check(parse);
+        if (profile && engine.Torch(parse)) throw new UsageException("--profile", "profiles the era engine only (not with --engine torchsharp)");
+        warmup = Math.Min(warmup, batches - 1);
+        if (!engine.Start(parse, "bench", seed, error, out var factory)) return Cli.ExitFindings;
         torch.manual_seed(seed);
 
         var clock = Stopwatch.StartNew();
         // The test split is loaded too, as the anchor does, so memory compares like for like.
-        if (!MnistData.TryLoad("bench", dataDir, error, out string dir, out var train, out var test)) return Cli.ExitFindings;
+        if (!MnistData.TryLoad("bench", parse.GetValue(engine.Data), error, out string dir, out var train, out var test)) return Cli.ExitFindings;
         output.WriteLine(string.Create(Inv, $"data {dir}: {train.Count} training and {test.Count} test images, loaded in {clock.Elapsed.TotalSeconds:F2} s"));
-
-        var net = recipe.CreateModel();
-        var summary = Summary.summary(net, 1, Mnist.ImageSize, Mnist.ImageSize);
-        long macs = summary.TotalMacs;
-        output.WriteLine(string.Create(Inv, $"model {modelName}: {summary.TrainableParameters} parameters, {macs / 1e6:F2} M multiply-adds per image forward"));
-        output.WriteLine(string.Create(Inv, $"threads {torch.get_num_threads()}, batch size {batchSize}, batches {batches} ({warmup} warm-up, not timed), seed {seed}{(recipe.Augmentation is null ? "" : ", augmented")}"));
 
         // The same recipe as `era train`, with the schedule spanning the benchmark's batches (and the profiled steps
         // after them); full batches only.
         int profileSteps = profile ? batches - warmup : 0;
-        var optimizer = recipe.CreateOptimizer(net);
-        var scheduler = recipe.CreateScheduler(optimizer, batches + profileSteps);
-        var trainer = new Trainer(net, optimizer, scheduler);
+        var trainer = (factory ?? Trainer.ForRecipe)(recipe, batches + profileSteps);
+        var summary = Summary.summary(trainer is Trainer t ? t.Model : recipe.CreateModel(), 1, Mnist.ImageSize, Mnist.ImageSize);   // the same model on either engine
+        long macs = summary.TotalMacs;
+        output.WriteLine(string.Create(Inv, $"model {modelName}: {trainer.Parameters} parameters, {macs / 1e6:F2} M multiply-adds per image forward; engine {trainer.Engine}"));
+        output.WriteLine(string.Create(Inv, $"threads {engine.ThreadCount(parse)}, batch size {recipe.BatchSize}, batches {batches} ({warmup} warm-up, not timed), seed {seed}{(recipe.Augmentation is null ? "" : ", augmented")}"));
         var loader = recipe.CreateTrainLoader(train, drop_last: true);
         if (loader.Count == 0) throw new UsageException("--batch-size", $"larger than the {train.Count} training images");
 
-        net.train();
+        trainer.SetTraining(true);
+        // Both engines' Step read the loss, so each step waits for the device: the time is the steps' own.
         int exit = TimeSteps(loader, batches, warmup, trainer.Step, macs, progress: true, output, error);
-        return exit != Cli.ExitOk || !profile ? exit : Profile(new StepProfile(trainer), loader, profileSteps, output, error);
+        if (exit != Cli.ExitOk || !profile) return exit;
+        using var steps = new StepProfile((Trainer)trainer);
+        return Profile(steps, loader, profileSteps, output, error);
     }
 
     /// <summary>
@@ -115,17 +108,6 @@ internal static class BenchCommand
         output.WriteLine(string.Create(Inv, $"profile {"total",-24} fwd_ms {fwdSum,7:F2} bwd_ms {bwdSum,7:F2} ms {total,7:F2} share {Share(total)} kind step"));
         output.WriteLine(string.Create(Inv, $"profile_ms_per_batch {total:F2}"));
         return Cli.ExitOk;
-    }
-
-    /// <summary>Checks the options both engines' benchmarks take (UsageException naming the option); returns the warm-up, at most batches − 1.</summary>
-    internal static int CheckOptions(int batches, int batchSize, int? threads, int warmup, string? dataDir)
-    {
-        if (batches < 1) throw new UsageException("--batches", $"must be at least 1, got {batches}");
-        if (batchSize is < 1 or > 60000) throw new UsageException("--batch-size", $"must be between 1 and 60000, got {batchSize}");
-        if (threads is < 1 or > 1024) throw new UsageException("--threads", $"must be between 1 and 1024, got {threads}");
-        if (warmup < 0) throw new UsageException("--warmup", $"must be 0 or more, got {warmup}");
-        MnistData.CheckOption(dataDir);
-        return Math.Min(warmup, batches - 1);
     }
 
     /// <summary>

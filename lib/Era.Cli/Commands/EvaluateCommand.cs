@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Era.Engine;
 using Era.Engine.Checkpoints;
 using Era.Engine.Models;
 using Era.Engine.Training;
@@ -20,62 +19,44 @@ internal static class EvaluateCommand
     {
         var weights = new Option<string>("--weights") { Description = "The checkpoint (safetensors, as era train --out writes it)", Required = true };
         var model = new Option<string?>("--model") { Description = $"Model of the checkpoint: {string.Join(", ", ModelZoo.Names)} (default: the one the file names, else {ModelZoo.Default})" };
-        var data = new Option<string?>("--data") { Description = "MNIST directory (default: $MNIST_DIR, then the cache data/mnist)" };
-        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all processors)" };
-        var limitTest = new Option<int?>("--limit-test") { Description = "Evaluate on the first N test images only" };
+        var limitTest = TypedOptions.OptionalInt("--limit-test", "Evaluate on the first N test images only", 1, int.MaxValue);
         var json = new Option<string?>("--json") { Description = "Also write the accuracy, confusion matrix and misclassified images here (JSON)" };
+        var engine = new EngineOptions();
 
         var command = new Command("evaluate", "Test accuracy, confusion matrix and misclassified images of a saved model");
-        Option<string> engine = Torch.TorchCli.EngineOption();
-        Option<string?> device = Torch.TorchCli.DeviceOption();
-        foreach (var o in new Option[] { weights, model, data, threads, limitTest, json, engine, device }) command.Options.Add(o);
-        Cli.SetHandler(command, parse => Torch.TorchCli.Selected(parse, engine)
-            ? Torch.TorchCli.Evaluate(parse.GetValue(model) ?? ModelNameOf(parse.GetValue(weights)!), parse.GetValue(weights)!, parse.GetValue(data),
-                parse.GetValue(device), parse.GetValue(threads), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)
-            : Run(parse.GetValue(weights)!, parse.GetValue(model), parse.GetValue(data), parse.GetValue(threads),
-            parse.GetValue(limitTest), parse.GetValue(json), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+        foreach (var o in new Option[] { weights, model, limitTest, json }) command.Options.Add(o);
+        engine.AddTo(command);
+        Cli.SetHandler(command, parse => Run(parse, engine, parse.GetValue(weights)!, parse.GetValue(model), parse.GetValue(limitTest), parse.GetValue(json)));
         return command;
     }
 
-    /// <summary>The model a checkpoint names in its metadata (era train writes it), else the default; a bad file is reported later.</summary>
-    private static string ModelNameOf(string weights)
+    private static int Run(ParseResult parse, EngineOptions engine, string weights, string? modelName, int? limitTest, string? json)
     {
-        try
-        {
-            Safetensors.Read(weights, out var metadata);
-            return metadata.TryGetValue("model", out var name) && ModelZoo.Exists(name) ? name : ModelZoo.Default;
-        }
-        catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
-        {
-            return ModelZoo.Default;
-        }
-    }
-
-    private static int Run(string weights, string? modelName, string? dataDir, int? threads, int? limitTest, string? json, TextWriter output, TextWriter error)
-    {
+        var (output, error) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         if (modelName is not null && !ModelZoo.Exists(modelName)) throw new UsageException("--model", $"unknown model '{modelName}' (available: {string.Join(", ", ModelZoo.Names)})");
         if (!File.Exists(weights)) throw new UsageException("--weights", $"file '{weights}' does not exist");
-        if (threads is < 1 or > 1024) throw new UsageException("--threads", $"must be between 1 and 1024, got {threads}");
-        if (limitTest is < 1) throw new UsageException("--limit-test", $"must be at least 1, got {limitTest}");
-        MnistData.CheckOption(dataDir);
+        engine.Check(parse);
         TrainCommand.CheckOutput("--json", json);
-        torch.set_num_threads(threads ?? Environment.ProcessorCount);
+        if (!engine.Start(parse, "evaluate", 1, error, out var factory)) return Cli.ExitFindings;
 
-        MnistNet<float> net;
+        Recipe recipe;
+        ITrainer trainer;
         try
         {
-            net = ModelZoo.Load(weights, modelName);
+            recipe = ModelZoo.RecipeOf(weights, modelName);   // the model (and variant) the file names
+            trainer = (factory ?? Trainer.ForRecipe)(recipe, 1);
+            trainer.Load(weights);
         }
         catch (CheckpointException problem)
         {
             error.WriteLine($"era: evaluate: {problem.Message}");
             return Cli.ExitFindings;
         }
-        if (!MnistData.TryLoad("evaluate", dataDir, error, out string dir, out _, out var test)) return Cli.ExitFindings;
+        string name = recipe.Model;
+        if (!MnistData.TryLoad("evaluate", parse.GetValue(engine.Data), error, out string dir, out _, out var test)) return Cli.ExitFindings;
         if (limitTest is int n) test = test.Take(n);
-        var recipe = Recipe.For(net.Name);
-        var e = Trainer.Evaluate(net, recipe.CreateTestLoader(test));
-        error.WriteLine(string.Create(Inv, $"evaluate: model {net.Name} from {weights} on {test.Count} test images from {dir}"));
+        var e = trainer.EvaluateDetailed(recipe.CreateTestLoader(test));
+        error.WriteLine(string.Create(Inv, $"evaluate: model {name} from {weights} on {test.Count} test images from {dir}; engine {trainer.Engine}"));
 
         output.WriteLine(string.Create(Inv, $"test_loss {e.Loss:F4}"));
         output.WriteLine("confusion matrix (row: label, column: prediction)");
@@ -88,27 +69,10 @@ internal static class EvaluateCommand
             output.WriteLine("  " + string.Join(" ", chunk.Select(m => string.Create(Inv, $"{m.Index}:{m.Label}->{m.Prediction}"))));
         if (json is not null)
         {
-            int code = TrainCommand.Save(error, "evaluation", json, () => Era.IO.AtomicFile.WriteAllText(json, EvaluationJson(net.Name, weights, e)));
+            int code = TrainCommand.Save(error, "evaluation", json, () => Era.IO.AtomicFile.WriteAllText(json, TrainingJson.Of(e, name, trainer.Engine, weights)));
             if (code != Cli.ExitOk) return code;
         }
         output.WriteLine(string.Create(Inv, $"test_acc {100 * e.Accuracy:F2}"));
         return Cli.ExitOk;
-    }
-
-    private static string EvaluationJson(string model, string weights, Evaluation e)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("model", model);
-            w.WriteString("weights", weights);
-            w.WriteNumber("test_images", e.Count);
-            w.WriteNumber("test_loss", e.Loss);
-            w.WriteNumber("test_acc", 100 * e.Accuracy);
-            TrainingRun.WriteEvaluation(w, e);
-            w.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 }

@@ -2,10 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Era.Data;
-using Era.Engine;
-using Era.Engine.Checkpoints;
 using Era.Engine.Models;
 using Era.Engine.Training;
+using Era.IO;
 using Spectre.Console;
 
 namespace Era.Cli.Commands;
@@ -47,20 +46,17 @@ internal static class TrainCommand
             foreach (string part in r.GetValueOrDefault<string[]>() ?? [])
                 if (!Recipe.Parts.Contains(part)) r.AddError($"--without: unknown part '{part}' (available: {string.Join(", ", Recipe.Parts)})");
         });
-        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all processors)" };
         var seed = new Option<long>("--seed") { Description = "Seed for weights, shuffling, augmentation and dropout", DefaultValueFactory = _ => 1 };
-        var data = new Option<string?>("--data") { Description = "MNIST directory (default: $MNIST_DIR, then the cache data/mnist)" };
         var output = new Option<string?>("--out") { Description = "Save the weights here after every epoch (safetensors, loadable by PyTorch)" };
         var json = new Option<string?>("--json") { Description = "Write the history, confusion matrix and misclassified test images here (JSON)" };
-        var limitTrain = new Option<int?>("--limit-train") { Description = "Train on the first N training images only" };
-        var limitTest = new Option<int?>("--limit-test") { Description = "Evaluate on the first N test images only" };
-
-        Option<string> engine = Torch.TorchCli.EngineOption();
-        Option<string?> device = Torch.TorchCli.DeviceOption();
+        var limitTrain = TypedOptions.OptionalInt("--limit-train", "Train on the first N training images only", 1, int.MaxValue);
+        var limitTest = TypedOptions.OptionalInt("--limit-test", "Evaluate on the first N test images only", 1, int.MaxValue);
+        var engine = new EngineOptions();
 
         var command = new Command("train", "Train a CNN on MNIST with its recipe and print each epoch's loss and accuracy");
-        foreach (var o in new Option[] { model, epochs, batchSize, maxLr, momentum, weightDecay, dropout, noAugment, without, threads, seed, data, output, json, limitTrain, limitTest, engine, device })
+        foreach (var o in new Option[] { model, epochs, batchSize, maxLr, momentum, weightDecay, dropout, noAugment, without, seed, output, json, limitTrain, limitTest })
             command.Options.Add(o);
+        engine.AddTo(command);
         Cli.SetHandler(command, parse =>
         {
             string name = parse.GetValue(model)!;
@@ -77,41 +73,17 @@ internal static class TrainCommand
                 Augmentation = parse.GetValue(noAugment) ? null : r.Augmentation,
             };
             foreach (string part in parse.GetValue(without) ?? []) r = r.Without(part);
-            var settings = new Settings(r, parse.GetValue(threads) ?? Environment.ProcessorCount, parse.GetValue(seed),
-                parse.GetValue(data), parse.GetValue(output), parse.GetValue(json), parse.GetValue(limitTrain), parse.GetValue(limitTest));
-            Check(settings, parse.GetValue(threads) is not null);
-            if (Torch.TorchCli.Selected(parse, engine))
-            {
-                if (settings.LimitTrain is not null || settings.LimitTest is not null)
-                    throw new UsageException("--limit-train", "not available with --engine torchsharp");
-                if (!r.BatchNorm || !r.GlobalAvgPool || !r.Schedule)
-                    throw new UsageException("--without", "bn, gap and schedule are not available with --engine torchsharp");
-                return Torch.TorchCli.Train(name, new Era.Torch.Recipe(r.Epochs, r.BatchSize, r.Lr, r.MaxLr, r.Momentum, r.WeightDecay, settings.Seed),
-                    settings.Threads, settings.Data, settings.Out, settings.Json, parse.GetValue(device),
-                    parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, augmentation: r.Augmentation, dropout: r.Dropout);
-            }
-            return Run(settings, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            var settings = new Settings(EngineOptions.Validate(r), engine.ThreadCount(parse), parse.GetValue(seed),
+                parse.GetValue(engine.Data), parse.GetValue(output), parse.GetValue(json), parse.GetValue(limitTrain), parse.GetValue(limitTest));
+            engine.Check(parse);
+            CheckOutput("--out", settings.Out);
+            CheckOutput("--json", settings.Json);
+            if (settings.Out is not null && settings.Json is not null && Path.GetFullPath(settings.Out) == Path.GetFullPath(settings.Json))
+                throw new UsageException("--json", $"'{settings.Json}' is also the --out file");
+            var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            return engine.Start(parse, "train", settings.Seed, stderr, out var trainer) ? Run(settings, trainer, stdout, stderr) : Cli.ExitFindings;
         });
         return command;
-    }
-
-    private static void Check(Settings s, bool threadsGiven)
-    {
-        var r = s.Recipe;
-        if (r.Epochs is < 1 or > 1000) throw new UsageException("--epochs", $"must be between 1 and 1000, got {r.Epochs}");
-        if (r.BatchSize is < 1 or > 60000) throw new UsageException("--batch-size", $"must be between 1 and 60000, got {r.BatchSize}");
-        if (!(r.MaxLr > 0 && double.IsFinite(r.MaxLr))) throw new UsageException("--max-lr", $"must be a positive number, got {Cli.Format(r.MaxLr)}");
-        if (!(r.Momentum >= 0 && r.Momentum < 1)) throw new UsageException("--momentum", $"must be in [0, 1), got {Cli.Format(r.Momentum)}");
-        if (!(r.WeightDecay >= 0 && double.IsFinite(r.WeightDecay))) throw new UsageException("--weight-decay", $"must be 0 or more, got {Cli.Format(r.WeightDecay)}");
-        if (!(r.Dropout >= 0 && r.Dropout < 1)) throw new UsageException("--dropout", $"must be in [0, 1), got {Cli.Format(r.Dropout)}");
-        if (threadsGiven && s.Threads is < 1 or > 1024) throw new UsageException("--threads", $"must be between 1 and 1024, got {s.Threads}");
-        if (s.LimitTrain is < 1) throw new UsageException("--limit-train", $"must be at least 1, got {s.LimitTrain}");
-        if (s.LimitTest is < 1) throw new UsageException("--limit-test", $"must be at least 1, got {s.LimitTest}");
-        MnistData.CheckOption(s.Data);
-        CheckOutput("--out", s.Out);
-        CheckOutput("--json", s.Json);
-        if (s.Out is not null && s.Json is not null && Path.GetFullPath(s.Out) == Path.GetFullPath(s.Json))
-            throw new UsageException("--json", $"'{s.Json}' is also the --out file");
     }
 
     /// <summary>Checked before training, so a typo does not cost a whole run: the folder must exist, the path must not be one.</summary>
@@ -134,18 +106,17 @@ internal static class TrainCommand
         }
     }
 
-    private static int Run(Settings s, TextWriter output, TextWriter error)
+    private static int Run(Settings s, Func<Recipe, int, ITrainer>? engine, TextWriter output, TextWriter error)
     {
-        torch.set_num_threads(s.Threads);
         if (!MnistData.TryLoad("train", s.Data, error, out string dir, out var train, out var test)) return Cli.ExitFindings;
         if (s.LimitTrain is int nt) train = train.Take(nt);
         if (s.LimitTest is int ns) test = test.Take(ns);
 
-        var run = new TrainingRun(s.Recipe, train, test, s.Seed);
+        var run = new TrainingRun(s.Recipe, train, test, s.Seed, engine);
         var r = run.Recipe;
         string augment = r.Augmentation is { } a ? string.Create(Inv, $"augmentation ±{a.MaxDegrees:G}° ±{a.MaxShift:G} px") : "no augmentation";
-        error.WriteLine(string.Create(Inv, $"train: {train.Count} training and {test.Count} test images from {dir}; model {r.Model}{(r.Missing.Count > 0 ? " without " + string.Join(", ", r.Missing) : "")}, {run.Parameters} parameters"));
-        error.WriteLine(string.Create(Inv, $"train: {r.Epochs} epochs x {run.TrainLoader.Count} batches of {r.BatchSize}, SGD momentum {Cli.Format(r.Momentum)} weight decay {Cli.Format(r.WeightDecay)}, {(r.Schedule ? $"OneCycleLR max lr {Cli.Format(r.MaxLr)}" : $"constant lr {Cli.Format(r.Lr)}")}, dropout {Cli.Format(r.Dropout)}, {augment}, seed {s.Seed}, {torch.get_num_threads()} threads"));
+        error.WriteLine(string.Create(Inv, $"train: {train.Count} training and {test.Count} test images from {dir}; model {r.Model}{(r.Missing.Count > 0 ? " without " + string.Join(", ", r.Missing) : "")}, {run.Parameters} parameters{(engine is null ? "" : "; engine " + run.Trainer.Engine)}"));
+        error.WriteLine(string.Create(Inv, $"train: {r.Epochs} epochs x {run.TrainLoader.Count} batches of {r.BatchSize}, SGD momentum {Cli.Format(r.Momentum)} weight decay {Cli.Format(r.WeightDecay)}, {(r.Schedule ? $"OneCycleLR max lr {Cli.Format(r.MaxLr)}" : $"constant lr {Cli.Format(r.Lr)}")}, dropout {Cli.Format(r.Dropout)}, {augment}, seed {s.Seed}, {s.Threads} threads"));
 
         int saveCode = Cli.ExitOk;
         var metadata = new Dictionary<string, string> { ["model"] = r.Model };
@@ -156,9 +127,9 @@ internal static class TrainCommand
             {
                 metadata["epochs"] = e.Epoch.ToString(Inv);
                 metadata["test_acc"] = (100 * e.TestAccuracy!.Value).ToString("F2", Inv);
-                saveCode |= Save(error, "weights", s.Out, () => Safetensors.Save(run.Model, s.Out, metadata));
+                saveCode |= Save(error, "weights", s.Out, () => run.Trainer.Save(s.Out, metadata));
             }
-            if (s.Json is not null) saveCode |= Save(error, "history", s.Json, () => run.WriteJson(s.Json));
+            if (s.Json is not null) saveCode |= SaveJson(run, s, error);
         };
 
         using var cancel = new CancellationTokenSource();
@@ -185,6 +156,7 @@ internal static class TrainCommand
             Console.CancelKeyPress -= onCtrlC;
         }
 
+        if (run.Cancelled && s.Json is not null && run.History.Count > 0) saveCode |= SaveJson(run, s, error);   // "cancelled": true
         if (run.Cancelled)
             error.WriteLine(string.Create(Inv, $"train: stopped after {run.History.Count} of {r.Epochs} epochs{(s.Out is not null && run.History.Count > 0 ? $"; {s.Out} holds epoch {run.History.Count}" : "")}"));
         if (run.Best is { } best)
@@ -213,7 +185,7 @@ internal static class TrainCommand
         run.OnEpoch = e =>
         {
             previous?.Invoke(e);
-            output.WriteLine(TrainingRun.EpochLine(e, run.Recipe.Epochs));
+            output.WriteLine(TrainingJson.EpochLine(e, run.Recipe.Epochs));
             output.Flush();
         };
         run.Run(cancel);
@@ -246,7 +218,7 @@ internal static class TrainCommand
                 run.OnEpoch = e =>
                 {
                     previous?.Invoke(e);
-                    string line = TrainingRun.EpochLine(e, run.Recipe.Epochs);
+                    string line = TrainingJson.EpochLine(e, run.Recipe.Epochs);
                     if (sameTerminal) console.WriteLine(line);   // above the live bar
                     else
                     {
@@ -260,6 +232,9 @@ internal static class TrainCommand
 
     private static string ProgressText(TrainingRun run, TrainingProgress p, double seconds) => string.Create(Inv,
         $"epoch {p.Epoch}/{run.Recipe.Epochs} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.EpochLoss:F4} acc {100 * p.EpochAccuracy:F2}% lr {p.LearningRate:G4} {p.Batch * run.Recipe.BatchSize / Math.Max(seconds, 1e-9):F0} img/s");
+
+    private static int SaveJson(TrainingRun run, Settings s, TextWriter error) =>
+        Save(error, "history", s.Json!, () => AtomicFile.WriteAllText(s.Json!, TrainingJson.Of(run, s.Threads)));
 
     /// <summary>Writes one output; a failure (disk full, folder gone) is one line and exit 1, not a crash.</summary>
     internal static int Save(TextWriter error, string what, string path, Action save)

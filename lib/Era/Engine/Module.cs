@@ -32,6 +32,56 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Given ∂L/∂output of the last Forward, accumulates parameter gradients and returns ∂L/∂input.</summary>
     public abstract Tensor<T> Backward(Tensor<T> gradOutput);
 
+    // Hooks by kind: before forward, after forward, before backward, after backward.
+    private readonly Action<Module<T>>?[] _hooks = new Action<Module<T>>?[4];
+
+    /// <summary>
+    /// <see cref="Forward"/> with this module's hooks around it, as TorchSharp's Module.call wraps forward: a container
+    /// (Sequential, a model, a block) runs its children through Call, so a hook sees each child run.
+    /// </summary>
+    public Tensor<T> Call(Tensor<T> input)
+    {
+        _hooks[0]?.Invoke(this);
+        var y = Forward(input);
+        _hooks[1]?.Invoke(this);
+        return y;
+    }
+
+    /// <summary><see cref="Backward"/> with this module's backward hooks around it (containers run their children's backward through it).</summary>
+    public Tensor<T> CallBackward(Tensor<T> gradOutput)
+    {
+        _hooks[2]?.Invoke(this);
+        var dx = Backward(gradOutput);
+        _hooks[3]?.Invoke(this);
+        return dx;
+    }
+
+#pragma warning disable IDE1006, CA1707 // PyTorch's names
+    /// <summary>Called before each <see cref="Call"/>'s Forward (torch.nn.Module.register_forward_pre_hook, without arguments); dispose the handle to remove it.</summary>
+    public IDisposable register_forward_pre_hook(Action<Module<T>> hook) => Hook(0, hook);
+
+    /// <summary>Called after each <see cref="Call"/>'s Forward (register_forward_hook).</summary>
+    public IDisposable register_forward_hook(Action<Module<T>> hook) => Hook(1, hook);
+
+    /// <summary>Called before each <see cref="CallBackward"/>'s Backward (register_full_backward_pre_hook).</summary>
+    public IDisposable register_full_backward_pre_hook(Action<Module<T>> hook) => Hook(2, hook);
+
+    /// <summary>Called after each <see cref="CallBackward"/>'s Backward (register_full_backward_hook).</summary>
+    public IDisposable register_full_backward_hook(Action<Module<T>> hook) => Hook(3, hook);
+#pragma warning restore IDE1006, CA1707
+
+    private HookHandle Hook(int kind, Action<Module<T>> hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        _hooks[kind] += hook;
+        return new HookHandle(() => _hooks[kind] -= hook);
+    }
+
+    private sealed class HookHandle(Action remove) : IDisposable
+    {
+        public void Dispose() => remove();
+    }
+
     protected Parameter<T> RegisterParameter(string name, Tensor<T> value)
     {
         var p = new Parameter<T>(value);

@@ -28,4 +28,36 @@ public static class torch
     public static void set_num_threads(int threads) => Workers.SetThreads(threads);
 
     public static int get_num_threads() => Workers.Threads;
+
+    /// <summary>
+    /// Switches for the fast paths, in the place of torch.backends.cudnn. <see cref="fast.enabled"/> (default true)
+    /// lets each layer that has a fast path use it where the type and the CPU allow: Conv2d's SIMD kernels, BatchNorm2d's
+    /// one-pass threaded statistics, ConvBnReluDropout's fused BN → ReLU → Dropout, Dropout's vectorized mask and
+    /// MaxPool2d's vectorized 2×2 window. False runs every layer's readable path instead, the formulas of its header as
+    /// written (as llm.c's matmul_forward falls back to matmul_forward_naive); tests and notebook 4 check the two agree.
+    /// Set it between steps, as the thread count.
+    /// </summary>
+#pragma warning disable IDE1006, CS8981 // torch.backends.fast.enabled, as torch.backends.cudnn.enabled
+    public static class backends
+    {
+        /// <summary>The engine's fast kernels (torch.backends.cudnn's counterpart).</summary>
+        public static class fast
+        {
+            public static bool enabled { get; set; } = true;
+
+            /// <summary>Sets <see cref="enabled"/> until the returned scope is disposed, as torch.backends.cudnn.flags(enabled=...).</summary>
+            public static IDisposable flags(bool enabled)
+            {
+                bool previous = fast.enabled;
+                fast.enabled = enabled;
+                return new Restore(() => fast.enabled = previous);
+            }
+
+            private sealed class Restore(Action undo) : IDisposable
+            {
+                public void Dispose() => undo();
+            }
+        }
+    }
+#pragma warning restore IDE1006, CS8981
 }

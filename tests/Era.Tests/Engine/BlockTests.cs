@@ -5,8 +5,8 @@ using Era.Engine.Models;
 namespace Era.Tests.Engine;
 
 /// <summary>
-/// The readable paths against the fast ones: BatchNorm2d's reference forward/backward (the formulas as written) and
-/// ConvBnReluDropout's layer-by-layer path against the fused kernel, at 1, 2 and 3 threads; Dropout with its own generator.
+/// The readable paths (torch.backends.fast.enabled = false) against the fast ones: BatchNorm2d's formulas as written
+/// and ConvBnReluDropout's layer-by-layer path against the fused kernel, at 1, 2 and 3 threads; Dropout with its own generator.
 /// </summary>
 [Collection(EngineCollection.Name)] // sets the thread count and seeds the global generator
 public class BlockTests
@@ -49,8 +49,14 @@ public class BlockTests
         for (int i = 0; i < x.Numel; i++) x.Data[i] = 3 + 2 * x.Data[i];   // a mean far from 0
         var dy = KernelTests.RandomFloat(new Generator(3), 4, 5, 6, 7);
 
-        Close(reference.ForwardReference(x).Data, fast.Forward(x).Data, "y");
-        Close(reference.BackwardReference(x, dy).Data, fast.Backward(dy).Data, "dx");
+        float[] y, dx;
+        using (torch.backends.fast.flags(false))
+        {
+            y = reference.Forward(x).Data.ToArray();
+            dx = reference.Backward(dy).Data.ToArray();
+        }
+        Close(y, fast.Forward(x).Data, "y");
+        Close(dx, fast.Backward(dy).Data, "dx");
         Close(reference.weight!.Grad.Data, fast.weight!.Grad.Data, "dγ");
         Close(reference.bias!.Grad.Data, fast.bias!.Grad.Data, "dβ");
         Close(reference.running_mean.Data, fast.running_mean.Data, "running_mean");
@@ -65,7 +71,9 @@ public class BlockTests
         // a constant shift of a channel's input changes nothing, so Σ dx = 0.
         var bn = Norm(new Generator(4));
         var x = KernelTests.RandomFloat(new Generator(5), 3, 5, 4, 4);
-        var dx = bn.BackwardReference(x, KernelTests.RandomFloat(new Generator(6), 3, 5, 4, 4));
+        using var readable = torch.backends.fast.flags(false);
+        bn.Forward(x);
+        var dx = bn.Backward(KernelTests.RandomFloat(new Generator(6), 3, 5, 4, 4));
         for (int c = 0; c < 5; c++)
         {
             double sum = 0;
@@ -81,19 +89,22 @@ public class BlockTests
     public void FusedBlockMatchesTheLayersOneByOne(int threads)
     {
         torch.set_num_threads(threads);
-        (float[] Y, float[] Dx, float[] Grads) Run(bool fuse)
+        (float[] Y, float[] Dx, float[] Grads, bool LayerByLayer) Run(bool fast)
         {
+            using var _ = torch.backends.fast.flags(fast);
             torch.manual_seed(7);
             var block = (ConvBnReluDropout<float>)MnistNet<float>.Block(3, 6, dropout: 0.3, padding: 1);
-            block.Fuse = fuse;
             block.Conv.InputRequiresGrad = true;
             var x = KernelTests.RandomFloat(new Generator(8), 5, 3, 9, 9);
             var y = block.Forward(x).Data.ToArray();
+            bool layerByLayer = block.Dropout.Mask is not null;   // the Dropout module ran (not the fused kernel)
             var dx = block.Backward(KernelTests.RandomFloat(new Generator(9), 5, 6, 9, 9)).Data.ToArray();
-            return (y, dx, block.parameters().SelectMany(p => p.Grad.Data).ToArray());
+            return (y, dx, block.parameters().SelectMany(p => p.Grad.Data).ToArray(), layerByLayer);
         }
         var fused = Run(true);
         var plain = Run(false);
+        Assert.False(fused.LayerByLayer);
+        Assert.True(plain.LayerByLayer);
         Close(plain.Y, fused.Y, "y");
         Close(plain.Dx, fused.Dx, "dx");
         Close(plain.Grads, fused.Grads, "grads");
@@ -126,5 +137,29 @@ public class BlockTests
         Assert.InRange(a.Count(v => v == 0), 400, 600);
         var global = new Dropout<float>(0.5);
         Assert.Same(torch.default_generator, global.Generator);
+    }
+
+    [Theory]
+    [InlineData("course")]
+    [InlineData("reference")]
+    [InlineData("tiny")]
+    public void OneTrainingStepGivesTheSameLossAndGradientsOnBothPaths(string model)
+    {
+        torch.set_num_threads(2);
+        try
+        {
+            var g = new Generator(11);
+            var images = KernelTests.RandomFloat(g, 16, 1, 28, 28);
+            int[] labels = [.. Enumerable.Range(0, 16).Select(i => i % 10)];
+            var check = Era.Engine.Training.FastPathCheck.Run(Era.Engine.Training.Recipe.For(model), images, labels);
+            Assert.Equal(ModelZoo.Create(model).parameters().Count(), check.Gradients.Count);
+            Assert.All(check.Gradients, d => Assert.True(d.MaxAbs > 0, $"{d.Tensor}: no gradient"));
+            Assert.True(check.Worst < 1e-5, $"worst relative difference {check.Worst:E2}: " + string.Join(", ", check.Gradients.Select(d => $"{d.Tensor} {d.Relative:E1}")));
+            Assert.True(torch.backends.fast.enabled);   // restored
+        }
+        finally
+        {
+            torch.set_num_threads(Environment.ProcessorCount);
+        }
     }
 }

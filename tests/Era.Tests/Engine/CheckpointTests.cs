@@ -201,7 +201,7 @@ public sealed class CheckpointTests : IDisposable
     public void TrainedReferenceNetRoundTripsToTheSameOutputs()
     {
         torch.manual_seed(11);
-        var net = new ReferenceNet();
+        var net = ModelZoo.Create("reference");
         var x = new Tensor<float>(4, 1, 28, 28);
         for (int i = 0; i < x.Numel; i++) x.Data[i] = MathF.Sin(0.1f * i);
         var opt = new SGD<float>(net.parameters(), lr: 0.1, momentum: 0.9);
@@ -214,7 +214,7 @@ public sealed class CheckpointTests : IDisposable
         string file = PathOf("ref.safetensors");
         Safetensors.Save(net, file);
         torch.manual_seed(12);
-        var fresh = new ReferenceNet();
+        var fresh = ModelZoo.Create("reference");
         Safetensors.Load(fresh, file);
         net.eval();
         fresh.eval();

@@ -11,7 +11,7 @@ public class DeterminismTests
     {
         torch.set_num_threads(threads);
         torch.manual_seed(seed);
-        var net = new ReferenceNet(0.1);
+        var net = ModelZoo.Create("reference", dropout: 0.1);
         var g = new Generator(123);
         var x = KernelTests.RandomFloat(g, 16, 1, 28, 28);
         int[] y = Enumerable.Range(0, 16).Select(i => i % 10).ToArray();
@@ -85,7 +85,7 @@ public class DeterminismTests
         try
         {
             torch.manual_seed(1);
-            var net = new ReferenceNet();
+            var net = ModelZoo.Create("reference");
             var x = KernelTests.RandomFloat(new Generator(1), 32, 1, 28, 28);
             int[] y = Enumerable.Range(0, 32).Select(i => i % 10).ToArray();
             var ps = net.parameters().ToArray();

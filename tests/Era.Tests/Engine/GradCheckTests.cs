@@ -148,7 +148,8 @@ public class GradCheckTests
     public void WholeReferenceNetBackwardMatchesFiniteDifferences()
     {
         torch.manual_seed(3);
-        var net = new ReferenceNet<double>(dropout: 0.2) { InputGradient = true };
+        var net = ModelZoo.Create<double>("reference", dropout: 0.2);
+        net.InputGradient = true;
         // Fixed dropout masks so the loss is a deterministic function of the inputs and weights.
         var x = GradCheck.Random(G, 2, 1, 20, 20);
         net.Forward(x);

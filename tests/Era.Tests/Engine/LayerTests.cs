@@ -34,7 +34,7 @@ public class LayerTests
     [Fact]
     public void ReferenceNetHasPyTorchStateDictNamesAndParameterCount()
     {
-        var net = new ReferenceNet();
+        var net = ModelZoo.Create("reference");
         Assert.Equal(12098, net.parameters().Sum(p => p.Numel));
         var names = net.state_dict().Select(e => e.Name).ToHashSet();
         // Names from PyTorch's Net().state_dict() (shared/anchors/pytorch_mnist.py): 7 blocks with conv+bn, conv f.4, fc.
@@ -85,11 +85,11 @@ public class LayerTests
     public void SameSeedGivesSameWeights()
     {
         torch.manual_seed(42);
-        var a = new ReferenceNet();
+        var a = ModelZoo.Create("reference");
         torch.manual_seed(42);
-        var b = new ReferenceNet();
+        var b = ModelZoo.Create("reference");
         torch.manual_seed(43);
-        var c = new ReferenceNet();
+        var c = ModelZoo.Create("reference");
         Assert.Equal(a.fc.weight.Value.Data, b.fc.weight.Value.Data);
         Assert.NotEqual(a.fc.weight.Value.Data, c.fc.weight.Value.Data);
     }
@@ -166,14 +166,14 @@ public class LayerTests
         Assert.Contains("target[1] = 10", e.Message);
         e = Assert.Throws<ArgumentException>(() => F.nll_loss(new Tensor<float>(2, 10), [1]));
         Assert.Contains("nll_loss", e.Message);
-        e = Assert.Throws<ArgumentException>(() => new ReferenceNet().Forward(new Tensor<float>(2, 3, 28, 28)));
-        Assert.Contains("ReferenceNet", e.Message);
+        e = Assert.Throws<ArgumentException>(() => ModelZoo.Create("reference").Forward(new Tensor<float>(2, 3, 28, 28)));
+        Assert.StartsWith("reference", e.Message);
     }
 
     [Fact]
     public void TrainAndEvalPropagateToChildren()
     {
-        var net = new ReferenceNet();
+        var net = ModelZoo.Create("reference");
         net.eval();
         Assert.All(net.NamedModules(), m => Assert.False(m.Module.Training));
         net.train();

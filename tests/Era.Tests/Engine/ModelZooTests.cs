@@ -99,8 +99,8 @@ public class ModelZooTests
         Assert.Equal(7, Recipe.For("course").Augmentation!.MaxDegrees);
         Assert.Equal(128, Recipe.For("course").BatchSize);
         Assert.Equal(64, Recipe.For("tiny").BatchSize);               // measured: 99.50-99.51% over three seeds, where 128 gave 99.39-99.50%
-        Assert.Throws<ArgumentException>(() => (Recipe.For("course") with { Momentum = 1 }).Validate());
-        Assert.Throws<ArgumentException>(() => (Recipe.For("course") with { Dropout = -0.1 }).Validate());
+        Assert.Equal("momentum", Assert.Throws<InvalidRecipeException>(() => (Recipe.For("course") with { Momentum = 1 }).Validate()).Field);
+        Assert.Equal("dropout: must be in [0, 1), got -0.1", Assert.Throws<InvalidRecipeException>(() => (Recipe.For("course") with { Dropout = -0.1 }).Validate()).Message);
     }
 
     [Fact]

@@ -11,10 +11,10 @@ namespace Era.Tests.Engine;
 public class StepProfileTests
 {
     /// <summary>A ReferenceNet with SGD (momentum, Nesterov) and OneCycleLR, trained from seed 5 on random images.</summary>
-    private static (Trainer Trainer, ReferenceNet Net) Fresh()
+    private static (Trainer Trainer, MnistNet<float> Net) Fresh()
     {
         torch.manual_seed(5);
-        var net = new ReferenceNet(0.1);
+        var net = ModelZoo.Create("reference", dropout: 0.1);
         var opt = new SGD<float>(net.parameters(), lr: 0.05, momentum: 0.9, nesterov: true);
         return (new Trainer(net, opt, new OneCycleLR<float>(opt, max_lr: 0.1, total_steps: 20)), net);
     }
@@ -93,5 +93,26 @@ public class StepProfileTests
         profile.Step(x, y);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.NotNull(net);
+    }
+
+    [Fact]
+    public void HooksSeeEveryChildRunInOrderAndGoWhenDisposed()
+    {
+        var (trainer, net) = Fresh();
+        var seen = new List<string>();
+        var handles = new List<IDisposable>();
+        foreach (var (name, child) in net.f.NamedChildren().Take(2))
+        {
+            handles.Add(child.register_forward_pre_hook(_ => seen.Add("fwd " + name)));
+            handles.Add(child.register_full_backward_hook(_ => seen.Add("bwd " + name)));
+        }
+        var block = (Era.Engine.Layers.ConvBnReluDropout<float>)net.f[0];
+        handles.Add(block.Conv.register_forward_hook(m => seen.Add(m is Era.Engine.Layers.Conv2d<float> ? "conv" : "?")));
+        var (x, y) = Batch(2);
+        trainer.Step(x, y);
+        Assert.Equal(["fwd 0", "conv", "fwd 1", "bwd 1", "bwd 0"], seen);
+        foreach (var h in handles) h.Dispose();
+        trainer.Step(x, y);
+        Assert.Equal(5, seen.Count);
     }
 }

@@ -9,7 +9,7 @@ public class SummaryTests
     [Fact]
     public void ReferenceNetReceptiveFieldsShapesAndTotals()
     {
-        var s = Summary.summary(new ReferenceNet(), 1, 28, 28);
+        var s = Summary.summary(ModelZoo.Create("reference"), 1, 28, 28);
         var rows = s.Rows.ToDictionary(r => r.Name);
         // Receptive field by hand (rf_out = rf_in + (k − 1)·jump_in, jump_out = jump_in·stride), from rf 1, jump 1:
         //   f.0 conv3: 1 + 2·1 = 3      f.1 conv3: 5        f.2 conv3: 7           (jump 1; 26, 24, 22 pixels)
@@ -51,7 +51,7 @@ public class SummaryTests
     [Fact]
     public void SummaryRestoresTrainingModeAndRejectsBadShapes()
     {
-        var net = new ReferenceNet();
+        var net = ModelZoo.Create("reference");
         Summary.summary(net, 1, 28, 28);
         Assert.True(net.Training);
         Assert.Throws<ArgumentException>(() => Summary.summary(net, 1, 0, 28));

@@ -64,7 +64,7 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("epoch 2/2 batch 3/3 ", error);
 
         // The checkpoint is the trained model: loaded into a fresh net it changes the weights to the saved ones.
-        var net = new CourseNet();
+        var net = ModelZoo.Create("course");
         float before = net.fc.weight.Value.Data[0];
         Safetensors.Load(net, Weights);
         var saved = Safetensors.Read(Weights);

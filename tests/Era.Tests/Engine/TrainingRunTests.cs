@@ -50,7 +50,7 @@ public class TrainingRunTests
         });
         Assert.Equal(test.Misclassified.Count, test.Misclassified.Select(m => m.Index).Distinct().Count());
 
-        using var json = JsonDocument.Parse(run.ToJson());
+        using var json = JsonDocument.Parse(Era.Cli.Commands.TrainingJson.Of(run, threads: 1));
         var root = json.RootElement;
         Assert.Equal("tiny", root.GetProperty("model").GetString());
         Assert.Equal(7546, root.GetProperty("parameters").GetInt64());
@@ -60,6 +60,9 @@ public class TrainingRunTests
         Assert.Equal(test.Confusion[3, 4], root.GetProperty("confusion_matrix")[3][4].GetInt32());
         Assert.Equal(test.Misclassified.Count, root.GetProperty("misclassified").GetArrayLength());
         Assert.Equal(7, root.GetProperty("augmentation").GetProperty("max_degrees").GetDouble());
+        Assert.Equal("era", root.GetProperty("engine").GetString());
+        Assert.Equal(run.History[0].LearningRate, root.GetProperty("history")[0].GetProperty("lr").GetDouble());
+        Assert.Equal(test.Misclassified[0].Index, root.GetProperty("misclassified")[0].GetProperty("index").GetInt32());
     }
 
     [Fact]
@@ -90,7 +93,7 @@ public class TrainingRunTests
         Assert.True(run.Cancelled);
         Assert.Single(run.History);
         Assert.Equal(4, run.Trainer.Steps);   // three batches of epoch 1, one of epoch 2
-        using var json = JsonDocument.Parse(run.ToJson());
+        using var json = JsonDocument.Parse(Era.Cli.Commands.TrainingJson.Of(run, threads: 1));
         Assert.True(json.RootElement.GetProperty("cancelled").GetBoolean());
         Assert.Equal(1, json.RootElement.GetProperty("epochs_completed").GetInt32());
     }

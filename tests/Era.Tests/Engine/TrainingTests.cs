@@ -1,6 +1,7 @@
 using Era.Data;
 using Era.Engine;
 using Era.Engine.Layers;
+using Era.Engine.Models;
 using Era.Engine.Optim;
 using Era.Engine.Training;
 
@@ -75,7 +76,7 @@ public class TrainingTests
     {
         // Trainer, optimizer, scheduler and loss add no allocation to the model's own forward/backward.
         torch.manual_seed(0);
-        var net = new Era.Engine.Models.ReferenceNet();
+        var net = ModelZoo.Create("reference");
         var opt = new SGD<float>(net.parameters(), lr: 0.05, momentum: 0.9, nesterov: true);
         var trainer = new Trainer(net, opt, new OneCycleLR<float>(opt, max_lr: 0.1, total_steps: 100));
         var x = new Tensor<float>(16, 1, 28, 28);

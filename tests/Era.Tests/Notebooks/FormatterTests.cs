@@ -63,7 +63,7 @@ public sealed class FormatterTests
     [Fact]
     public void ASummaryShowsEveryLayerWithItsReceptiveField()
     {
-        var s = Summary.summary(new ReferenceNet(), 1, 28, 28);
+        var s = Summary.summary(ModelZoo.Create("reference"), 1, 28, 28);
         string html = s.ToDisplayString("text/html");
         Assert.Equal(s.Rows.Count, html.Split("<tr><td>").Length - 1);
         Assert.Contains("12,098", html);

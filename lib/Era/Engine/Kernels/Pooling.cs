@@ -16,7 +16,7 @@ public static unsafe class Pooling
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxPool2x2(float[] x, float[] y, int[] arg, int h, int w, int ho, int wo, int p0, int p1)
     {
-        bool simd = Avx2.IsSupported;
+        bool simd = Avx2.IsSupported && torch.backends.fast.enabled;
         var lane2 = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
         fixed (float* px = x, py = y)
         fixed (int* pa = arg)

@@ -14,20 +14,17 @@ namespace Era.Engine.Layers;
 /// Backward (training; μ and σ depend on every x of the channel):
 ///            dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/(M·√(σ² + eps)) · (M·dy − Σdy − x̂·Σ(dy·x̂)).
 /// Backward (eval): dx = dy·γ/√(running_var + eps).
-/// <see cref="ForwardReference"/> and <see cref="BackwardReference"/> are these formulas as written, one channel at a
-/// time in double; Forward and Backward compute the same with one pass over the data per channel (sums, then
-/// y = x·scale + shift; dx = a·dy + b·x + k), channels split across threads (each channel's sums stay on one
-/// thread: deterministic). Tests check both paths agree at 1, 2 and 3 threads.
+/// Two paths compute this, chosen by <see cref="torch.backends.fast"/>: the readable one (<see cref="ForwardReference"/>,
+/// <see cref="BackwardReference"/>: the formulas as written, one channel at a time in double) and the fast one (one
+/// pass over the data per channel: sums, then y = x·scale + shift; dx = a·dy + b·x + k; channels split across threads,
+/// each channel's sums on one thread: deterministic). Tests check both agree at 1, 2 and 3 threads.
 /// </summary>
-public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     // What backward needs from the last forward (and the reused output buffers):
     private Tensor<T>? _input, _output, _gradInput;
-    private readonly double[] _mean, _invStd;   // batch statistics in training, running ones in eval
-    private readonly float[] _scale, _shift;    // y = x·scale + shift per channel (float, for the fused kernel)
+    private readonly double[] _mean, _invStd;   // per channel: batch statistics in training, running ones in eval
     private bool _trainingForward;
-    private bool _fused;                        // the last forward was the fused BN → ReLU → Dropout…
-    private T[]? _fusedMask;                    // …with this dropout mask (null: no dropout)
 
     public BatchNorm2d(int numFeatures, double eps = 1e-5, double momentum = 0.1, bool affine = true)
     {
@@ -47,8 +44,6 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
         num_batches_tracked = RegisterBuffer("num_batches_tracked", new Tensor<T>(Array.Empty<int>()));
         _mean = new double[numFeatures];
         _invStd = new double[numFeatures];
-        _scale = new float[numFeatures];
-        _shift = new float[numFeatures];
     }
 
     public int NumFeatures { get; }
@@ -65,62 +60,56 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Forward(Tensor<T> input)
     {
-        Shapes.CheckInput("BatchNorm2d", input, -1, NumFeatures, -1, -1);
-        if (Training && input.Shape[0] * input.Shape[2] * input.Shape[3] < 2)
-            throw new ArgumentException($"BatchNorm2d: training needs more than 1 value per channel, got input {Tensor<T>.ShapeString(input.Shape)}");
-        _input = input;
-        _trainingForward = Training;
-        _fused = false;
-        _fusedMask = null;
+        BeginForward(input);
         var y = Buffers.EnsureLike(ref _output, input);
-        Workers.Run(new BatchNormForward(this, input, y, Training, fused: false, default));
-        if (Training) num_batches_tracked.Data[0] += T.One;
+        if (torch.backends.fast.enabled) Workers.Run(new BatchNormForward(this, input, y));
+        else ForwardReference(input, y);
+        EndForward();
         return y;
     }
 
-    /// <summary>
-    /// Forward of this BatchNorm2d followed by a ReLU and <paramref name="dropout"/> in one fused pass (float; see
-    /// Kernels/BnReluDropout.cs), in training or eval mode. Returns the dropout's output; the next <see cref="Backward"/>
-    /// then takes ∂L/∂(dropout output) and goes back through all three. Used by <see cref="ConvBnReluDropout{T}"/>.
-    /// </summary>
-    internal Tensor<T> ForwardFused(Tensor<T> input, Dropout<T> dropout)
+    /// <summary>Checks the input and keeps it for backward (with the mode); then <see cref="Statistics"/> per channel, then <see cref="EndForward"/>.</summary>
+    internal void BeginForward(Tensor<T> input)
     {
-        if (typeof(T) != typeof(float)) throw new InvalidOperationException("BatchNorm2d.ForwardFused: float only");
         Shapes.CheckInput("BatchNorm2d", input, -1, NumFeatures, -1, -1);
         if (Training && input.Shape[0] * input.Shape[2] * input.Shape[3] < 2)
             throw new ArgumentException($"BatchNorm2d: training needs more than 1 value per channel, got input {Tensor<T>.ShapeString(input.Shape)}");
         _input = input;
         _trainingForward = Training;
-        _fused = true;
-        var drop = dropout.BeginFused(input);
-        _fusedMask = drop.Mask;
-        var y = Buffers.EnsureLike(ref _output, input);
-        Workers.Run(new BatchNormForward(this, input, y, Training, fused: true, drop));
-        if (Training) num_batches_tracked.Data[0] += T.One;
-        return y;
     }
 
-    /// <summary>
-    /// Forward over the channels of this chunk (each channel's sums stay on one thread): the statistics, then y.
-    /// Fused: y is ReLU and dropout applied too, with <paramref name="drop"/> from Dropout.BeginFused.
-    /// </summary>
-    private readonly struct BatchNormForward(BatchNorm2d<T> norm, Tensor<T> x, Tensor<T> y, bool training, bool fused,
-        (T[]? Mask, ulong Seed, ulong Threshold, T KeepScale) drop) : IChunkJob
+    /// <summary>num_batches_tracked += 1 after a training forward.</summary>
+    internal void EndForward()
+    {
+        if (_trainingForward) num_batches_tracked.Data[0] += T.One;
+    }
+
+    /// <summary>The fast forward over the channels of this chunk: the statistics, then y = x·scale + shift.</summary>
+    private readonly struct BatchNormForward(BatchNorm2d<T> norm, Tensor<T> x, Tensor<T> y) : IChunkJob
     {
         public void Execute(int chunk, int chunks)
         {
             var (c0, c1) = Workers.Range(norm.NumFeatures, chunk, chunks);
-            for (int c = c0; c < c1; c++) norm.ForwardChannel(c, x, y, training, fused, drop);
+            int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3];
+            for (int c = c0; c < c1; c++)
+            {
+                var (scale, shift) = norm.Statistics(c, x);
+                for (int i = 0; i < n; i++) Elementwise.Affine<T>(Plane(x, i, c, hw), scale, shift, Plane(y, i, c, hw));
+            }
         }
     }
 
+    /// <summary>
+    /// Channel c's statistics for this forward in one pass (the batch's in training, updating the running ones; the
+    /// running ones in eval), kept for backward; returns y = x·scale + shift's coefficients, γ/σ and β − μ·γ/σ.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ForwardChannel(int c, Tensor<T> x, Tensor<T> y, bool training, bool fused, (T[]? Mask, ulong Seed, ulong Threshold, T KeepScale) drop)
+    internal (T Scale, T Shift) Statistics(int c, Tensor<T> x)
     {
         int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3];
         long m = (long)n * hw;
         double mean, invStd;
-        if (training)
+        if (_trainingForward)
         {
             // One pass: Σ(x − K) and Σ(x − K)² with a shift K (the channel's first value) so that the
             // variance Σ(x − K)²/M − (Σ(x − K)/M)² does not cancel catastrophically when |mean| ≫ std.
@@ -151,12 +140,7 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
         double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
         double beta = bias is null ? 0 : double.CreateChecked(bias.Value.Data[c]);
         // y = γ·(x − μ)·invStd + β = x·scale + shift
-        T scale = T.CreateChecked(gamma * invStd), shift = T.CreateChecked(beta - mean * gamma * invStd);
-        _scale[c] = float.CreateChecked(scale);
-        _shift[c] = float.CreateChecked(shift);
-        if (fused) FusedForwardPlanes(c, x, y, drop);
-        else
-            for (int i = 0; i < n; i++) Elementwise.Affine<T>(Plane(x, i, c, hw), scale, shift, Plane(y, i, c, hw));
+        return (T.CreateChecked(gamma * invStd), T.CreateChecked(beta - mean * gamma * invStd));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -165,73 +149,63 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
         var x = _input ?? throw new InvalidOperationException("BatchNorm2d.Backward: call Forward first");
         Shapes.CheckSame("BatchNorm2d.Backward", gradOutput, x);
         var dx = Buffers.EnsureLike(ref _gradInput, x);
-        Workers.Run(new BatchNormBackward(this, x, gradOutput, dx));
+        if (torch.backends.fast.enabled) Workers.Run(new BatchNormBackward(this, x, gradOutput, dx));
+        else BackwardReference(x, gradOutput, dx);
         return dx;
     }
 
-    /// <summary>Backward over the channels of this chunk (with the last forward's statistics): dγ, dβ and dx.</summary>
+    /// <summary>The fast backward over the channels of this chunk: Σdy and Σdy·x, then dγ, dβ and dx = a·dy + b·x + k.</summary>
     private readonly struct BatchNormBackward(BatchNorm2d<T> norm, Tensor<T> x, Tensor<T> dy, Tensor<T> dx) : IChunkJob
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk, int chunks)
         {
             var (c0, c1) = Workers.Range(norm.NumFeatures, chunk, chunks);
-            for (int c = c0; c < c1; c++) norm.BackwardChannel(c, x, dy, dx);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BackwardChannel(int c, Tensor<T> x, Tensor<T> dy, Tensor<T> dx)
-    {
-        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3];
-        double m = (double)n * hw;
-        double mean = _mean[c], invStd = _invStd[c];
-        double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
-        double sumDy = 0, sumDyX = 0;
-        if (_fused) (sumDy, sumDyX) = FusedSums(c, x, dy);   // dy here is g = ∂L/∂(BN output) rebuilt from the dropout's gradient
-        else
-            for (int i = 0; i < n; i++)
+            int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3];
+            for (int c = c0; c < c1; c++)
             {
-                sumDy += double.CreateChecked(Elementwise.Sum<T>(Plane(dy, i, c, hw)));
-                sumDyX += double.CreateChecked(Elementwise.Dot<T>(Plane(dy, i, c, hw), Plane(x, i, c, hw)));
+                double sumDy = 0, sumDyX = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    sumDy += double.CreateChecked(Elementwise.Sum<T>(Plane(dy, i, c, hw)));
+                    sumDyX += double.CreateChecked(Elementwise.Dot<T>(Plane(dy, i, c, hw), Plane(x, i, c, hw)));
+                }
+                var (a, b, k) = norm.Coefficients(c, (double)n * hw, sumDy, sumDyX);
+                for (int i = 0; i < n; i++)
+                    Elementwise.LinearCombination<T>(a, Plane(dy, i, c, hw), b, Plane(x, i, c, hw), k, Plane(dx, i, c, hw));
             }
-        double sumDyXhat = invStd * (sumDyX - mean * sumDy);                // Σ dy·x̂
-        if (weight is not null) weight.Grad.Data[c] += T.CreateChecked(sumDyXhat); // dγ = Σ dy·x̂
-        if (bias is not null) bias.Grad.Data[c] += T.CreateChecked(sumDy);          // dβ = Σ dy
-        T a, b, k;
-        if (_trainingForward)
-        {
-            // dx = γ·invStd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)) with x̂ = (x − μ)·invStd, written as a·dy + b·x + k
-            double g = gamma * invStd / m;
-            a = T.CreateChecked(g * m);
-            b = T.CreateChecked(-g * sumDyXhat * invStd);
-            k = T.CreateChecked(-g * sumDy + g * sumDyXhat * invStd * mean);
         }
-        else
-        {
-            a = T.CreateChecked(gamma * invStd);                            // dx = dy·γ/√(running_var + eps)
-            b = T.Zero;
-            k = T.Zero;
-        }
-        if (_fused) FusedDx(c, x, dy, dx, float.CreateChecked(a), float.CreateChecked(b), float.CreateChecked(k));
-        else
-            for (int i = 0; i < n; i++)
-                Elementwise.LinearCombination<T>(a, Plane(dy, i, c, hw), b, Plane(x, i, c, hw), k, Plane(dx, i, c, hw));
     }
 
     /// <summary>
-    /// The forward pass as the math, channel by channel (double, one thread, allocates its output): in training
-    /// μ = Σx/M, σ² = Σ(x − μ)²/M, x̂ = (x − μ)/√(σ² + eps), y = γ·x̂ + β, and the running statistics and
-    /// num_batches_tracked are updated as Forward does; in eval x̂ uses running_mean and running_var.
+    /// Channel c's backward from the sums Σdy and Σdy·x over its <paramref name="m"/> values (with the last forward's
+    /// statistics): adds dγ = Σ dy·x̂ and dβ = Σ dy to the gradients and returns dx = a·dy + b·x + k's coefficients.
     /// </summary>
-    public Tensor<T> ForwardReference(Tensor<T> input)
+    internal (T A, T B, T K) Coefficients(int c, double m, double sumDy, double sumDyX)
     {
-        Shapes.CheckInput("BatchNorm2d", input, -1, NumFeatures, -1, -1);
-        var y = new Tensor<T>(input.Shape);
+        double mean = _mean[c], invStd = _invStd[c];
+        double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
+        double sumDyXhat = invStd * (sumDyX - mean * sumDy);                // Σ dy·x̂
+        if (weight is not null) weight.Grad.Data[c] += T.CreateChecked(sumDyXhat); // dγ = Σ dy·x̂
+        if (bias is not null) bias.Grad.Data[c] += T.CreateChecked(sumDy);          // dβ = Σ dy
+        if (!_trainingForward) return (T.CreateChecked(gamma * invStd), T.Zero, T.Zero);   // dx = dy·γ/√(running_var + eps)
+        // dx = γ·invStd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)) with x̂ = (x − μ)·invStd, written as a·dy + b·x + k
+        double g = gamma * invStd / m;
+        return (T.CreateChecked(g * m), T.CreateChecked(-g * sumDyXhat * invStd), T.CreateChecked(-g * sumDy + g * sumDyXhat * invStd * mean));
+    }
+
+    /// <summary>
+    /// The readable forward: the math, channel by channel (double, one thread). In training μ = Σx/M,
+    /// σ² = Σ(x − μ)²/M, x̂ = (x − μ)/√(σ² + eps), y = γ·x̂ + β, and the running statistics are updated; in eval x̂
+    /// uses running_mean and running_var.
+    /// </summary>
+    private void ForwardReference(Tensor<T> input, Tensor<T> y)
+    {
         for (int c = 0; c < NumFeatures; c++)
         {
             var (values, count) = Channel(input, c);
             double mean, variance;
-            if (Training)
+            if (_trainingForward)
             {
                 mean = values.Sum() / count;                                       // μ
                 variance = values.Sum(x => (x - mean) * (x - mean)) / count;       // σ² (biased)
@@ -243,35 +217,33 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
                 mean = double.CreateChecked(running_mean.Data[c]);
                 variance = double.CreateChecked(running_var.Data[c]);
             }
+            _mean[c] = mean;
+            _invStd[c] = 1 / Math.Sqrt(variance + Eps);
             double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
             double beta = bias is null ? 0 : double.CreateChecked(bias.Value.Data[c]);
             var xhat = values.Select(x => (x - mean) / Math.Sqrt(variance + Eps)).ToArray();   // x̂
             SetChannel(y, c, xhat.Select(v => gamma * v + beta).ToArray());                      // y = γ·x̂ + β
         }
-        if (Training) num_batches_tracked.Data[0] += T.One;
-        return y;
     }
 
     /// <summary>
-    /// The backward pass as the math, for <paramref name="input"/> in the current mode (double, one thread): adds
-    /// dγ = Σ dy·x̂ and dβ = Σ dy to the parameter gradients and returns dx. In training μ and σ² depend on every x of
-    /// the channel, so dx has three terms:
+    /// The readable backward: the math for the last forward's mode (double, one thread). Adds dγ = Σ dy·x̂ and
+    /// dβ = Σ dy to the parameter gradients; in training μ and σ² depend on every x of the channel, so dx has three terms:
     /// <code>
     ///   dx = γ/√(σ² + eps) · (dy − mean(dy) − x̂ · mean(dy·x̂))
     ///         direct path   through μ     through σ²
     /// </code>
     /// In eval the statistics are constants: dx = γ/√(running_var + eps) · dy.
     /// </summary>
-    public Tensor<T> BackwardReference(Tensor<T> input, Tensor<T> gradOutput)
+    private void BackwardReference(Tensor<T> input, Tensor<T> gradOutput, Tensor<T> dx)
     {
-        Shapes.CheckSame("BatchNorm2d.BackwardReference", gradOutput, input);
-        var dx = new Tensor<T>(input.Shape);
+        bool training = _trainingForward;
         for (int c = 0; c < NumFeatures; c++)
         {
             var (x, count) = Channel(input, c);
             var (dy, _) = Channel(gradOutput, c);
-            double mean = Training ? x.Sum() / count : double.CreateChecked(running_mean.Data[c]);
-            double variance = Training ? x.Sum(v => (v - mean) * (v - mean)) / count : double.CreateChecked(running_var.Data[c]);
+            double mean = training ? x.Sum() / count : double.CreateChecked(running_mean.Data[c]);
+            double variance = training ? x.Sum(v => (v - mean) * (v - mean)) / count : double.CreateChecked(running_var.Data[c]);
             double invStd = 1 / Math.Sqrt(variance + Eps);
             var xhat = x.Select(v => (v - mean) * invStd).ToArray();
             double gamma = weight is null ? 1 : double.CreateChecked(weight.Value.Data[c]);
@@ -280,12 +252,11 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
             if (bias is not null) bias.Grad.Data[c] += T.CreateChecked(sumDy);            // dβ = Σ dy
             var d = new double[count];
             for (int i = 0; i < count; i++)
-                d[i] = Training
+                d[i] = training
                     ? gamma * invStd * (dy[i] - sumDy / count - xhat[i] * sumDyXhat / count)
                     : gamma * invStd * dy[i];
             SetChannel(dx, c, d);
         }
-        return dx;
     }
 
     /// <summary>Channel c of [N, C, H, W] as one list of its M = N·H·W values (image by image).</summary>
@@ -303,47 +274,6 @@ public sealed unsafe class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloa
         int n = t.Shape[0], hw = t.Shape[2] * t.Shape[3];
         for (int i = 0; i < n; i++)
             for (int j = 0; j < hw; j++) t.Data[(i * t.Shape[1] + c) * hw + j] = T.CreateChecked(values[i * hw + j]);
-    }
-
-    // The fused BN → ReLU → Dropout passes over channel c (float only: T[] is float[] here).
-    private void FusedForwardPlanes(int c, Tensor<T> x, Tensor<T> y, (T[]? Mask, ulong Seed, ulong Threshold, T KeepScale) drop)
-    {
-        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], channels = NumFeatures;
-        var (mask, seed, threshold, keep) = drop;
-        fixed (float* px = (float[])(object)x.Data, py = (float[])(object)y.Data, pm = (float[]?)(object?)mask)
-            for (int i = 0; i < n; i++)
-            {
-                int start = (i * channels + c) * hw;
-                Kernels.BnReluDropout.Forward(px + start, py + start, pm == null ? null : pm + start, hw, _scale[c], _shift[c],
-                    seed, (uint)start, (uint)Math.Min(threshold, uint.MaxValue), float.CreateChecked(keep));
-            }
-    }
-
-    private (double SumG, double SumGX) FusedSums(int c, Tensor<T> x, Tensor<T> dy)
-    {
-        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], channels = NumFeatures;
-        double s1 = 0, s2 = 0;
-        fixed (float* px = (float[])(object)x.Data, pdy = (float[])(object)dy.Data, pm = (float[]?)(object?)_fusedMask)
-            for (int i = 0; i < n; i++)
-            {
-                int start = (i * channels + c) * hw;
-                var (a1, a2) = Kernels.BnReluDropout.Sums(px + start, pdy + start, pm == null ? null : pm + start, hw, _scale[c], _shift[c]);
-                s1 += a1;
-                s2 += a2;
-            }
-        return (s1, s2);
-    }
-
-    private void FusedDx(int c, Tensor<T> x, Tensor<T> dy, Tensor<T> dx, float a, float b, float k)
-    {
-        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], channels = NumFeatures;
-        fixed (float* px = (float[])(object)x.Data, pdy = (float[])(object)dy.Data, pm = (float[]?)(object?)_fusedMask,
-               pdx = (float[])(object)dx.Data)
-            for (int i = 0; i < n; i++)
-            {
-                int start = (i * channels + c) * hw;
-                Kernels.BnReluDropout.Dx(px + start, pdy + start, pm == null ? null : pm + start, pdx + start, hw, _scale[c], _shift[c], a, b, k);
-            }
     }
 
     private static Span<T> Plane(Tensor<T> t, int n, int c, int hw) => t.Data.AsSpan((n * t.Shape[1] + c) * hw, hw);

@@ -11,9 +11,10 @@ namespace Era.Engine.Layers;
 /// Local derivatives: ∂y/∂W[o,c,u,v] = x[n,c,i·s+u−p, j·s+v−p], ∂y/∂b[o] = 1, ∂y/∂x = W, so
 ///   dW[o,c,u,v] += Σ_{n,i,j} dy[n,o,i,j] · x[n,c,i·s+u−p, j·s+v−p],   db[o] += Σ_{n,i,j} dy[n,o,i,j],
 ///   dx[n,c,i·s+u−p, j·s+v−p] += Σ_o W[o,c,u,v] · dy[n,o,i,j].
-/// <see cref="ForwardReference"/>/<see cref="BackwardReference"/> are these loops as written. For float with
-/// stride 1 on an AVX2+FMA CPU, <see cref="FastConv2d"/> computes the same sums with SIMD kernels over the batch
-/// split across threads (see Kernels/FastConv2d.cs); tests check both paths agree.
+/// <see cref="ForwardReference"/>/<see cref="BackwardReference"/> are these loops as written, the readable path. With
+/// <see cref="torch.backends.fast"/> enabled, for float with stride 1 on an AVX2+FMA CPU, <see cref="FastConv2d"/>
+/// computes the same sums with SIMD kernels over the batch split across threads (see Kernels/FastConv2d.cs); tests
+/// check both paths agree.
 /// Init as PyTorch: W, b ~ U(−1/√fan_in, 1/√fan_in), fan_in = Cin·k·k (kaiming_uniform_ with a = √5).
 /// </summary>
 public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -51,16 +52,14 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public Parameter<T>? bias { get; }
 #pragma warning restore IDE1006
 
-    /// <summary>Use the SIMD kernels when they apply (float, stride 1, padding &lt; kernel, AVX2+FMA). Tests turn it off to compare.</summary>
-    public bool UseFastKernels { get; set; } = true;
-
     /// <summary>
     /// False skips computing ∂L/∂input (Backward then returns zeros), as for a PyTorch input without requires_grad:
     /// the first layer of a network does not need the gradient with respect to the images.
     /// </summary>
     public bool InputRequiresGrad { get; set; } = true;
 
-    private bool Fast => UseFastKernels && typeof(T) == typeof(float) && Stride == 1 && Padding < KernelSize && FastConv2d.IsSupported;
+    /// <summary>The SIMD kernels apply: <see cref="torch.backends.fast"/> enabled, float, stride 1, padding &lt; kernel, AVX2+FMA.</summary>
+    private bool Fast => torch.backends.fast.enabled && typeof(T) == typeof(float) && Stride == 1 && Padding < KernelSize && FastConv2d.IsSupported;
 
     public (int Ho, int Wo) OutputSize(int h, int w) =>
         ((h + 2 * Padding - KernelSize) / Stride + 1, (w + 2 * Padding - KernelSize) / Stride + 1);
@@ -134,7 +133,10 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
                     }
     }
 
-    /// <summary>The chain rule through the same loops: each output's dy flows to the weight (times x) and to the input pixel (times W).</summary>
+    /// <summary>
+    /// The chain rule through the same loops: each output's dy flows to the weight (times x) and to the input pixel
+    /// (times W). dW and db are sums over the whole batch (N·Ho·Wo terms each), kept in double until the end.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void BackwardReference(Tensor<T> input, Tensor<T> gradOutput, Tensor<T> gradInput)
     {
@@ -142,9 +144,10 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         int cout = OutChannels, k = KernelSize, s = Stride, p = Padding, ho = gradOutput.Shape[2], wo = gradOutput.Shape[3];
         var x = input.Data;
         var wt = weight.Value.Data;
-        var dw = weight.Grad.Data;
         var dy = gradOutput.Data;
         var dx = gradInput.Data;
+        var dw = new double[wt.Length];
+        var db = new double[cout];
         gradInput.Zero();
         for (int b = 0; b < n; b++)
             for (int o = 0; o < cout; o++)
@@ -152,7 +155,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
                     for (int j = 0; j < wo; j++)
                     {
                         T g = dy[((b * cout + o) * ho + i) * wo + j];
-                        if (bias is not null) bias.Grad.Data[o] += g;                 // db += dy
+                        db[o] += double.CreateChecked(g);                              // db += dy
                         for (int c = 0; c < cin; c++)
                             for (int u = 0; u < k; u++)
                             {
@@ -163,10 +166,12 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
                                     int ix = j * s + v - p;
                                     if (ix < 0 || ix >= w) continue;
                                     int wi = ((o * cin + c) * k + u) * k + v, xi = ((b * cin + c) * h + iy) * w + ix;
-                                    dw[wi] += g * x[xi];                                // dW += dy · x
+                                    dw[wi] += double.CreateChecked(g * x[xi]);          // dW += dy · x
                                     dx[xi] += g * wt[wi];                               // dx += dy · W
                                 }
                             }
                     }
+        for (int i = 0; i < dw.Length; i++) weight.Grad.Data[i] += T.CreateChecked(dw[i]);
+        if (bias is not null) for (int o = 0; o < cout; o++) bias.Grad.Data[o] += T.CreateChecked(db[o]);
     }
 }

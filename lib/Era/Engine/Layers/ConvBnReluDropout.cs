@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using Era.Engine.Kernels;
 
 namespace Era.Engine.Layers;
 
@@ -8,16 +10,20 @@ namespace Era.Engine.Layers;
 /// f.0.1.running_mean, …).
 /// <code>
 ///   forward:   y = dropout(relu(bn(conv(x))))
-///   backward:  dx = conv.backward(bn.backward(relu.backward(dropout.backward(dy))))
+///   backward:  dx = conv.backward(fused ? FusedBackward(dy) : bn.backward(relu.backward(dropout.backward(dy))))
 /// </code>
-/// Speed: for float on AVX2 (<see cref="Fuse"/> on, no fixed dropout mask) BatchNorm2d, ReLU and Dropout run as one
-/// fused pass over the data (Kernels/BnReluDropout.cs: the same math without writing the two intermediate tensors);
-/// otherwise, and whenever <see cref="Fuse"/> is false, the four layers run one after the other exactly as written
-/// above. Tests compare the two.
+/// The readable path runs the four layers one after the other, exactly as written. The fast one (float on AVX2, with
+/// <see cref="torch.backends.fast"/> enabled and no fixed dropout mask) runs BatchNorm2d, ReLU and Dropout as one
+/// pass over the data (Kernels/BnReluDropout.cs): the same math without writing the two intermediate tensors, with
+/// BatchNorm2d's own statistics and gradient coefficients and Dropout's generator and mask rule. Tests compare the two.
 /// </summary>
-public sealed class ConvBnReluDropout<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed unsafe class ConvBnReluDropout<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private bool _fusedLast;   // the last Forward ran the fused kernel
+    // The fused path's state (the layers keep their own for the readable path):
+    private bool _fused;                          // the last Forward ran the fused kernel
+    private Tensor<T>? _z, _output, _gradZ, _mask; // the convolution's output z, y, ∂L/∂z, the dropout mask m
+    private bool _masked;                         // the last fused forward drew a dropout mask (training, p > 0)
+    private readonly float[] _scale, _shift;      // BatchNorm2d as z·scale + shift, per channel
 
     public ConvBnReluDropout(Conv2d<T> conv, BatchNorm2d<T> norm, ReLU<T> relu, Dropout<T> dropout)
     {
@@ -25,6 +31,8 @@ public sealed class ConvBnReluDropout<T> : Module<T> where T : unmanaged, IFloat
         Norm = RegisterModule("1", norm);
         Relu = RegisterModule("2", relu);
         Dropout = RegisterModule("3", dropout);
+        _scale = new float[norm.NumFeatures];
+        _shift = new float[norm.NumFeatures];
     }
 
     public Conv2d<T> Conv { get; }
@@ -32,28 +40,96 @@ public sealed class ConvBnReluDropout<T> : Module<T> where T : unmanaged, IFloat
     public ReLU<T> Relu { get; }
     public Dropout<T> Dropout { get; }
 
-    /// <summary>Run BatchNorm2d → ReLU → Dropout as one fused kernel when it can (float, AVX2); false runs the layers one by one.</summary>
-    public bool Fuse { get; set; } = true;
+    private bool CanFuse => torch.backends.fast.enabled && typeof(T) == typeof(float) && BnReluDropout.IsSupported && !Dropout.HasFixedMask;
 
-    private bool CanFuse => Fuse && typeof(T) == typeof(float) && Kernels.BnReluDropout.IsSupported && !Dropout.HasFixedMask;
-
-    public override Tensor<T> Forward(Tensor<T> input) => ForwardActivation(Conv.Forward(input));
-
-    public override Tensor<T> Backward(Tensor<T> gradOutput) => Conv.Backward(BackwardActivation(gradOutput));
-
-    /// <summary>
-    /// The block after its convolution: BatchNorm2d → ReLU → Dropout of the convolution's output <paramref name="z"/>
-    /// (fused when it can). Forward(x) = ForwardActivation(Conv.Forward(x)); a profiler times the two halves apart.
-    /// </summary>
-    public Tensor<T> ForwardActivation(Tensor<T> z)
+    public override Tensor<T> Forward(Tensor<T> input)
     {
-        _fusedLast = CanFuse;
-        if (_fusedLast) return Norm.ForwardFused(z, Dropout);
-        return Dropout.Forward(Relu.Forward(Norm.Forward(z)));
+        var z = Conv.Call(input);
+        _fused = CanFuse;
+        return _fused ? FusedForward(z) : Dropout.Call(Relu.Call(Norm.Call(z)));
     }
 
-    /// <summary>Back through Dropout, ReLU and BatchNorm2d: ∂L/∂output → ∂L/∂(convolution's output). Backward(dy) = Conv.Backward(BackwardActivation(dy)).</summary>
-    public Tensor<T> BackwardActivation(Tensor<T> gradOutput) =>
-        // The fused BatchNorm2d's backward goes back through Dropout and ReLU too.
-        _fusedLast ? Norm.Backward(gradOutput) : Norm.Backward(Relu.Backward(Dropout.Backward(gradOutput)));
+    public override Tensor<T> Backward(Tensor<T> gradOutput) =>
+        Conv.CallBackward(_fused ? FusedBackward(gradOutput) : Norm.CallBackward(Relu.CallBackward(Dropout.CallBackward(gradOutput))));
+
+    /// <summary>y = max(z·scale + shift, 0) · m per channel: BatchNorm2d's statistics, then one pass per plane.</summary>
+    private Tensor<T> FusedForward(Tensor<T> z)
+    {
+        Norm.BeginForward(z);
+        _z = z;
+        _masked = Training && Dropout.P > 0;
+        ulong seed = _masked ? Dropout.Generator.NextUInt64() : 0;   // one draw per call, as Dropout.Forward
+        uint threshold = _masked ? (uint)Math.Min(CounterRng.DropThreshold(Dropout.P), uint.MaxValue) : 0;
+        float keep = _masked ? float.CreateChecked(Dropout.Scale) : 1f;
+        var m = _masked ? Buffers.EnsureLike(ref _mask, z) : null;
+        var y = Buffers.EnsureLike(ref _output, z);
+        Workers.Run(new FusedForwardJob(this, z, y, m, seed, threshold, keep));
+        Norm.EndForward();
+        return y;
+    }
+
+    /// <summary>∂L/∂z from ∂L/∂y: g = dy · m · [z·scale + shift &gt; 0], then BatchNorm2d's dx = a·g + b·z + k per channel.</summary>
+    private Tensor<T> FusedBackward(Tensor<T> gradOutput)
+    {
+        var z = _z ?? throw new InvalidOperationException("ConvBnReluDropout.Backward: call Forward first");
+        Shapes.CheckSame("ConvBnReluDropout.Backward", gradOutput, z);
+        var dz = Buffers.EnsureLike(ref _gradZ, z);
+        Workers.Run(new FusedBackwardJob(this, z, gradOutput, _masked ? _mask : null, dz));
+        return dz;
+    }
+
+    /// <summary>The fused forward over the channels of this chunk (each channel's statistics stay on one thread).</summary>
+    private readonly struct FusedForwardJob(ConvBnReluDropout<T> block, Tensor<T> z, Tensor<T> y, Tensor<T>? mask,
+        ulong seed, uint threshold, float keep) : IChunkJob
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int chunk, int chunks)
+        {
+            int channels = block.Norm.NumFeatures, n = z.Shape[0], hw = z.Shape[2] * z.Shape[3];
+            var (c0, c1) = Workers.Range(channels, chunk, chunks);
+            fixed (float* pz = (float[])(object)z.Data, py = (float[])(object)y.Data, pm = (float[]?)(object?)mask?.Data)
+                for (int c = c0; c < c1; c++)
+                {
+                    var (scale, shift) = block.Norm.Statistics(c, z);
+                    float s = block._scale[c] = float.CreateChecked(scale), b = block._shift[c] = float.CreateChecked(shift);
+                    for (int i = 0; i < n; i++)
+                    {
+                        int start = (i * channels + c) * hw;
+                        BnReluDropout.Forward(pz + start, py + start, pm == null ? null : pm + start, hw, s, b, seed, (uint)start, threshold, keep);
+                    }
+                }
+        }
+    }
+
+    /// <summary>The fused backward over the channels of this chunk: Σg and Σg·z, BatchNorm2d's coefficients (and dγ, dβ), then dz.</summary>
+    private readonly struct FusedBackwardJob(ConvBnReluDropout<T> block, Tensor<T> z, Tensor<T> dy, Tensor<T>? mask, Tensor<T> dz) : IChunkJob
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int chunk, int chunks)
+        {
+            int channels = block.Norm.NumFeatures, n = z.Shape[0], hw = z.Shape[2] * z.Shape[3];
+            var (c0, c1) = Workers.Range(channels, chunk, chunks);
+            fixed (float* pz = (float[])(object)z.Data, pdy = (float[])(object)dy.Data, pm = (float[]?)(object?)mask?.Data,
+                   pdz = (float[])(object)dz.Data)
+                for (int c = c0; c < c1; c++)
+                {
+                    float s = block._scale[c], b = block._shift[c];
+                    double sumG = 0, sumGZ = 0;
+                    for (int i = 0; i < n; i++)
+                    {
+                        int start = (i * channels + c) * hw;
+                        var (a1, a2) = BnReluDropout.Sums(pz + start, pdy + start, pm == null ? null : pm + start, hw, s, b);
+                        sumG += a1;
+                        sumGZ += a2;
+                    }
+                    var (ta, tb, tk) = block.Norm.Coefficients(c, (double)n * hw, sumG, sumGZ);
+                    float a = float.CreateChecked(ta), bx = float.CreateChecked(tb), k = float.CreateChecked(tk);
+                    for (int i = 0; i < n; i++)
+                    {
+                        int start = (i * channels + c) * hw;
+                        BnReluDropout.Dx(pz + start, pdy + start, pm == null ? null : pm + start, pdz + start, hw, s, b, a, bx, k);
+                    }
+                }
+        }
+    }
 }

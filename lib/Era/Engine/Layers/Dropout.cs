@@ -39,7 +39,8 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
     /// <summary>The mask m of the last training forward (0 or 1/(1 − p)).</summary>
     public Tensor<T>? Mask => _active ? _mask : null;
 
-    private T Scale => P < 1 ? T.One / (T.One - T.CreateChecked(P)) : T.Zero;
+    /// <summary>The survivors' factor 1/(1 − p) (0 when p = 1).</summary>
+    internal T Scale => P < 1 ? T.One / (T.One - T.CreateChecked(P)) : T.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Tensor<T> Forward(Tensor<T> input)
@@ -70,9 +71,9 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
         {
             var (start, end) = Workers.Range(x.Length, chunk, chunks);
             int i = start;
-            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && threshold < (1UL << 32))
+            if (torch.backends.fast.enabled && typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && threshold < (1UL << 32))
             {
-                // 8 at a time: m = (hash ≥ threshold) ? scale : 0, y = x · m. Same numbers as the scalar loop below.
+                // The fast path, 8 at a time: m = (hash ≥ threshold) ? scale : 0, y = x · m. Same numbers as the scalar loop below.
                 var xf = (float[])(object)x;
                 var mf = (float[])(object)m;
                 var yf = (float[])(object)y;
@@ -95,18 +96,6 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
     }
 
     internal bool HasFixedMask => _fixedKeep is not null;
-
-    /// <summary>
-    /// For the fused BatchNorm → ReLU → Dropout kernel: sets up this call as Forward would (draws the seed, sizes
-    /// the mask) and returns what the kernel needs; the kernel then fills the mask exactly as Forward would.
-    /// </summary>
-    internal (T[]? Mask, ulong Seed, ulong Threshold, T KeepScale) BeginFused(Tensor<T> input)
-    {
-        _active = Training && P > 0;
-        if (!_active) return (null, 0, 0, T.One);
-        var m = Buffers.EnsureLike(ref _mask, input);
-        return (m.Data, Generator.NextUInt64(), CounterRng.DropThreshold(P), Scale);
-    }
 
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {

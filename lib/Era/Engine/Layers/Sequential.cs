@@ -31,14 +31,14 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
     public override Tensor<T> Forward(Tensor<T> input)
     {
         var x = input;
-        foreach (var module in _items) x = module.Forward(x);
+        foreach (var module in _items) x = module.Call(x);
         return x;
     }
 
     public override Tensor<T> Backward(Tensor<T> gradOutput)
     {
         var g = gradOutput;
-        for (int i = _items.Count - 1; i >= 0; i--) g = _items[i].Backward(g);
+        for (int i = _items.Count - 1; i >= 0; i--) g = _items[i].CallBackward(g);
         return g;
     }
 }

@@ -4,37 +4,56 @@ using Era.Engine.Layers;
 namespace Era.Engine.Models;
 
 /// <summary>
-/// The shape shared by the course's MNIST CNNs (see <see cref="ModelZoo"/>): a feature extractor <c>f</c> that ends
-/// in global average pooling, then <c>flatten</c>, a linear classifier <c>fc</c> and <c>log_softmax</c>, with
-/// PyTorch's state_dict names (f.0.0.weight, f.0.1.running_mean, …, fc.weight). [N, 1, 28, 28] → [N, 10] log-probabilities.
+/// A course MNIST CNN built from its <see cref="Models.Architecture"/> (see <see cref="ModelZoo"/>): a feature
+/// extractor <c>f</c> that ends in global average pooling, then <c>flatten</c>, a linear classifier <c>fc</c> and
+/// <c>log_softmax</c>, with PyTorch's state_dict names (f.0.0.weight, f.0.1.running_mean, …, fc.weight).
+/// [N, 1, 28, 28] → [N, 10] log-probabilities.
+/// <code>
+///   blk(i, o, p) = ConvBnReluDropout(Conv2d(i, o, 3, padding=p, bias=False), BatchNorm2d(o), ReLU(), Dropout(d))
+///   MaxPool → MaxPool2d(2),  Transition(i, o) → Conv2d(i, o, 1, bias=False),  GlobalAvgPool → AdaptiveAvgPool2d(1)
+///   forward(x) = log_softmax(fc(flatten(f(x))), 1)
+/// </code>
 /// </summary>
-public class MnistNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class MnistNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <param name="name">The model's name (in error messages and summaries).</param>
-    /// <param name="features">The convolutions: [N, 1, H, W] → [N, C, S, S].</param>
-    /// <param name="channels">C, the channels of the last feature maps.</param>
-    /// <param name="size">S, their height and width.</param>
-    /// <param name="globalAvgPool">
-    /// True: f ends in AdaptiveAvgPool2d(1) and fc reads C numbers. False (the ablation): fc reads all C·S·S.
-    /// </param>
-    protected MnistNet(string name, Sequential<T> features, int channels, int size, bool globalAvgPool = true)
+    /// <param name="architecture">The layers of f, in order.</param>
+    /// <param name="dropout">The dropout probability of every block.</param>
+    /// <param name="batchNorm">False (the ablation): blocks without BatchNorm2d, their convolutions with a bias.</param>
+    /// <param name="globalAvgPool">False (the ablation): no global average pooling; fc reads all of the last feature maps.</param>
+    public MnistNet(Architecture architecture, double dropout = 0.05, bool batchNorm = true, bool globalAvgPool = true)
     {
-        Name = name;
-        if (globalAvgPool) features.Add(new AdaptiveAvgPool2d<T>(1));   // [N, C, S, S] → [N, C, 1, 1]
+        ArgumentNullException.ThrowIfNull(architecture);
+        Architecture = architecture;
+        var features = new Sequential<T>();
+        foreach (var layer in architecture.Features)
+        {
+            if (layer is GlobalAvgPool && !globalAvgPool) continue;
+            features.Add(layer switch
+            {
+                Models.Block b => Block(b.In, b.Out, dropout, b.Padding, batchNorm),
+                MaxPool => new MaxPool2d<T>(2),
+                Transition t => new Conv2d<T>(t.In, t.Out, 1, bias: false),
+                GlobalAvgPool => new AdaptiveAvgPool2d<T>(1),
+                _ => throw new ArgumentException($"unknown layer {layer}", nameof(architecture)),
+            });
+        }
         f = RegisterModule("f", features);
         flatten = RegisterModule("flatten", new Flatten<T>());
-        fc = RegisterModule("fc", new Linear<T>(globalAvgPool ? channels : channels * size * size, 10));
+        fc = RegisterModule("fc", new Linear<T>(architecture.ClassifierInputs(globalAvgPool), architecture.Classes));
         log_softmax = RegisterModule("log_softmax", new LogSoftmax<T>(1));
         InputGradient = false;
     }
 
+    /// <summary>What the model was built from.</summary>
+    public Architecture Architecture { get; }
+
     /// <summary>The model's name: reference, course, tiny.</summary>
-    public string Name { get; }
+    public string Name => Architecture.Name;
 
     /// <summary>
     /// The usual block: blk(i, o, p) = Sequential(Conv2d(i, o, 3, padding=p, bias=False), BatchNorm2d(o), ReLU(), Dropout(d)),
     /// here as <see cref="ConvBnReluDropout{T}"/>, which has the same children and names and runs BatchNorm2d → ReLU →
-    /// Dropout as one fused kernel on float (set its Fuse to false to run the four layers one by one).
+    /// Dropout as one fused kernel on float (torch.backends.fast.enabled = false runs the four layers one by one).
     /// Without batch norm (the ablation): Sequential(Conv2d(i, o, 3, padding=p, bias=True), ReLU(), Dropout(d)).
     /// </summary>
     public static Module<T> Block(int inChannels, int outChannels, double dropout, int padding = 0, bool batchNorm = true) =>
@@ -76,11 +95,11 @@ public class MnistNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<
     /// </summary>
     public override Tensor<T> ForwardNoCopy(Tensor<T> input)
     {
-        Shapes.CheckInput(GetType().Name, input, -1, 1, -1, -1);
-        return log_softmax.Forward(fc.Forward(flatten.Forward(f.Forward(input))));
+        Shapes.CheckInput(Name, input, -1, 1, -1, -1);
+        return log_softmax.Call(fc.Call(flatten.Call(f.Call(input))));
     }
 
     /// <summary>The chain rule backwards through the same modules: takes ∂L/∂log-probabilities, returns ∂L/∂images (zeros unless <see cref="InputGradient"/>).</summary>
     public override Tensor<T> Backward(Tensor<T> gradOutput) =>
-        f.Backward(flatten.Backward(fc.Backward(log_softmax.Backward(gradOutput))));
+        f.CallBackward(flatten.CallBackward(fc.CallBackward(log_softmax.CallBackward(gradOutput))));
 }

@@ -18,7 +18,7 @@ public static class ModelZoo
     public const string Default = "course";
 
     /// <summary>The names, in the order help texts list them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["course", "reference", "tiny"];
+    public static IReadOnlyList<string> Names { get; } = [.. Architecture.All.Select(a => a.Name)];
 
     /// <summary>Whether <paramref name="name"/> is one of <see cref="Names"/>.</summary>
     public static bool Exists(string? name) => name is not null && Names.Contains(name);
@@ -35,28 +35,31 @@ public static class ModelZoo
     /// <summary>The same model in any precision (double for gradient checks).</summary>
     public static MnistNet<T> Create<T>(string name, long? seed = null, double dropout = 0.05, bool batchNorm = true, bool globalAvgPool = true) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Exists(name)) throw new ArgumentException($"unknown model '{name}' (available: {string.Join(", ", Names)})", nameof(name));
+        var architecture = Architecture.Get(name);
         if (seed is long s) torch.manual_seed(s);
-        return name switch
-        {
-            "reference" => new ReferenceNet<T>(dropout, batchNorm, globalAvgPool),
-            "course" => new CourseNet<T>(dropout, batchNorm, globalAvgPool),
-            _ => new TinyNet<T>(dropout, batchNorm, globalAvgPool),
-        };
+        return new MnistNet<T>(architecture, dropout, batchNorm, globalAvgPool);
     }
 
     /// <summary>
-    /// A model with the weights of a safetensors checkpoint: the model named <paramref name="name"/>, else the one the
-    /// file's metadata names (era train writes "model", and "without" for an ablation's variant), else the default. Throws <see cref="CheckpointException"/>
-    /// with every difference when the file does not fit the model.
+    /// The recipe of a safetensors checkpoint's model: the model named <paramref name="name"/>, else the one the file's
+    /// metadata names (era train writes "model", and "without" for an ablation's variant: bn and gap change the
+    /// model), else the default. Throws <see cref="CheckpointException"/> when the file is not a checkpoint.
     /// </summary>
-    public static MnistNet<float> Load(string path, string? name = null)
+    public static Training.Recipe RecipeOf(string path, string? name = null)
     {
         Safetensors.Read(path, out var metadata);
         name ??= metadata.TryGetValue("model", out var saved) && Exists(saved) ? saved : Default;
-        // era train --without bn / gap records it: build the same variant.
         var without = metadata.TryGetValue("without", out var parts) ? parts.Split(',') : [];
-        var model = Create(name, batchNorm: !without.Contains("bn"), globalAvgPool: !without.Contains("gap"));
+        return Training.Recipe.For(name) with { BatchNorm = !without.Contains("bn"), GlobalAvgPool = !without.Contains("gap") };
+    }
+
+    /// <summary>
+    /// A model with the weights of a safetensors checkpoint, of the model <see cref="RecipeOf"/> names. Throws
+    /// <see cref="CheckpointException"/> with every difference when the file does not fit the model.
+    /// </summary>
+    public static MnistNet<float> Load(string path, string? name = null)
+    {
+        var model = RecipeOf(path, name).CreateModel();
         Safetensors.Load(model, path);
         return model;
     }

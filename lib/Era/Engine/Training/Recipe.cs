@@ -71,20 +71,22 @@ public sealed record Recipe(string Model, int Epochs, int BatchSize, double Lr, 
         _ => throw new ArgumentException($"unknown model '{model}' (available: {string.Join(", ", ModelZoo.Names)})", nameof(model)),
     };
 
-    /// <summary>Throws ArgumentException naming the first number out of range.</summary>
+    /// <summary>Throws <see cref="InvalidRecipeException"/> naming the first number out of range (as the CLI option that sets it).</summary>
     public Recipe Validate()
     {
-        if (!ModelZoo.Exists(Model)) throw new ArgumentException($"unknown model '{Model}' (available: {string.Join(", ", ModelZoo.Names)})");
-        if (Epochs is < 1 or > 1000) throw new ArgumentException($"epochs must be between 1 and 1000, got {Epochs}");
-        if (BatchSize is < 1 or > 60000) throw new ArgumentException($"batch size must be between 1 and 60000, got {BatchSize}");
-        if (EvalBatchSize is < 1 or > 60000) throw new ArgumentException($"eval batch size must be between 1 and 60000, got {EvalBatchSize}");
-        if (!(Lr > 0 && double.IsFinite(Lr))) throw new ArgumentException($"lr must be a positive number, got {Lr}");
-        if (!(MaxLr > 0 && double.IsFinite(MaxLr))) throw new ArgumentException($"max lr must be a positive number, got {MaxLr}");
-        if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"momentum must be in [0, 1), got {Momentum}");
-        if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) throw new ArgumentException($"weight decay must be 0 or more, got {WeightDecay}");
-        if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"dropout must be in [0, 1), got {Dropout}");
+        if (!ModelZoo.Exists(Model)) throw new InvalidRecipeException("model", $"unknown model '{Model}' (available: {string.Join(", ", ModelZoo.Names)})");
+        if (Epochs is < 1 or > 1000) throw new InvalidRecipeException("epochs", $"must be between 1 and 1000, got {Epochs}");
+        if (BatchSize is < 1 or > 60000) throw new InvalidRecipeException("batch-size", $"must be between 1 and 60000, got {BatchSize}");
+        if (EvalBatchSize is < 1 or > 60000) throw new InvalidRecipeException("eval-batch-size", $"must be between 1 and 60000, got {EvalBatchSize}");
+        if (!(Lr > 0 && double.IsFinite(Lr))) throw new InvalidRecipeException("lr", $"must be a positive number, got {Format(Lr)}");
+        if (!(MaxLr > 0 && double.IsFinite(MaxLr))) throw new InvalidRecipeException("max-lr", $"must be a positive number, got {Format(MaxLr)}");
+        if (!(Momentum >= 0 && Momentum < 1)) throw new InvalidRecipeException("momentum", $"must be in [0, 1), got {Format(Momentum)}");
+        if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) throw new InvalidRecipeException("weight-decay", $"must be 0 or more, got {Format(WeightDecay)}");
+        if (!(Dropout >= 0 && Dropout < 1)) throw new InvalidRecipeException("dropout", $"must be in [0, 1), got {Format(Dropout)}");
         return this;
     }
+
+    private static string Format(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>A fresh model of this recipe (weights from the default generator; seed it first).</summary>
     public MnistNet<float> CreateModel() => ModelZoo.Create(Model, seed: null, Dropout, BatchNorm, GlobalAvgPool);
@@ -103,4 +105,11 @@ public sealed record Recipe(string Model, int Epochs, int BatchSize, double Lr, 
 
     /// <summary>The test batches, in order (so misclassified indices are test-set indices).</summary>
     public DataLoader CreateTestLoader(TensorDataset test) => new(test, EvalBatchSize);
+}
+
+/// <summary>A recipe number out of range: <see cref="Field"/> is the CLI option's name without its dashes ("batch-size").</summary>
+public sealed class InvalidRecipeException(string field, string problem) : ArgumentException($"{field}: {problem}")
+{
+    public string Field { get; } = field;
+    public string Problem { get; } = problem;
 }

@@ -17,26 +17,30 @@ public sealed record ProfileRow(string Name, string Kind, double ForwardMs, doub
 }
 
 /// <summary>
-/// Where a training step's time goes, module by module. <see cref="Step"/> does exactly what
-/// <see cref="Trainer.Step"/> does — zero_grad, forward, nll_loss, backward, optimizer and scheduler step, in the same
-/// order on the same buffers, so the weights come out bit for bit the same — but runs an <see cref="MnistNet{T}"/>
-/// child by child (each module of f, then flatten, fc, log_softmax; a <see cref="ConvBnReluDropout{T}"/> block in its
-/// two halves, the convolution and BN → ReLU → Dropout) with a clock read between any two. Other models are timed
-/// as one "model" row. <see cref="Run"/> also times the batch loading ("data").
+/// Where a training step's time goes, module by module. <see cref="Step"/> is <see cref="Trainer.Step"/> itself, timed
+/// through forward and backward hooks (<see cref="Module{T}.register_forward_pre_hook"/> and its kin) on the children of
+/// an <see cref="MnistNet{T}"/> (each module of f, then flatten, fc, log_softmax) and on each
+/// <see cref="ConvBnReluDropout{T}"/> block's convolution, so a block's row splits into the convolution and
+/// BN → ReLU → Dropout. Other models are timed as one "model" row. <see cref="Run"/> also times the batch loading
+/// ("data"). The hooks read the clock only while a profiled step runs; dispose the profile to remove them.
 /// <code>
-///   var profile = new StepProfile(trainer);
+///   using var profile = new StepProfile(trainer);
 ///   profile.Run(loader, steps: 50);
 ///   foreach (var row in profile.Rows()) Console.WriteLine($"{row.Name} {row.ForwardMs:F2} {row.BackwardMs:F2}");
 /// </code>
 /// Reading the clock costs well under a microsecond, next to steps of tens of milliseconds.
 /// </summary>
-public sealed class StepProfile
+public sealed class StepProfile : IDisposable
 {
     private readonly Trainer _trainer;
     private readonly Module<float>[] _modules;      // what runs forward, in order ("model" alone if not an MnistNet)
     private readonly string[] _names;
     private readonly long[] _forward, _backward;     // Stopwatch ticks, summed over the profiled steps
     private readonly long[] _convForward, _convBackward;   // the convolution part of a ConvBnReluDropout, else 0
+    // This step's clock readings: [module, kind] with kind 0..3 = before/after forward, before/after backward, and 4..7 the same for a block's convolution.
+    private readonly long[,] _at;
+    private readonly List<IDisposable> _handles = [];
+    private bool _timing;
     private long _loss, _optimizer, _data, _total;
 
     public StepProfile(Trainer trainer)
@@ -45,17 +49,8 @@ public sealed class StepProfile
         _trainer = trainer;
         if (trainer.Model is MnistNet<float> net)
         {
-            var modules = new List<Module<float>>();
-            var names = new List<string>();
-            foreach (var (name, child) in net.f.NamedChildren())
-            {
-                modules.Add(child);
-                names.Add("f." + name);
-            }
-            modules.AddRange([net.flatten, net.fc, net.log_softmax]);
-            names.AddRange(["flatten", "fc", "log_softmax"]);
-            _modules = [.. modules];
-            _names = [.. names];
+            _modules = [.. net.f.NamedChildren().Select(c => c.Module), net.flatten, net.fc, net.log_softmax];
+            _names = [.. net.f.NamedChildren().Select(c => "f." + c.Name), "flatten", "fc", "log_softmax"];
         }
         else
         {
@@ -66,6 +61,34 @@ public sealed class StepProfile
         _backward = new long[_modules.Length];
         _convForward = new long[_modules.Length];
         _convBackward = new long[_modules.Length];
+        _at = new long[_modules.Length, 8];
+        if (_modules.Length == 1) return;   // the whole model: the step's own clock readings suffice
+        for (int i = 0; i < _modules.Length; i++)
+        {
+            Watch(_modules[i], i, 0);
+            if (_modules[i] is ConvBnReluDropout<float> block) Watch(block.Conv, i, 4);
+        }
+    }
+
+    /// <summary>Hooks that read the clock into _at[i, first..first + 3] (allocated once, here: a step allocates nothing).</summary>
+    private void Watch(Module<float> module, int i, int first)
+    {
+        _handles.Add(module.register_forward_pre_hook(_ => Tick(i, first)));
+        _handles.Add(module.register_forward_hook(_ => Tick(i, first + 1)));
+        _handles.Add(module.register_full_backward_pre_hook(_ => Tick(i, first + 2)));
+        _handles.Add(module.register_full_backward_hook(_ => Tick(i, first + 3)));
+    }
+
+    private void Tick(int i, int kind)
+    {
+        if (_timing) _at[i, kind] = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Removes the hooks.</summary>
+    public void Dispose()
+    {
+        foreach (var h in _handles) h.Dispose();
+        _handles.Clear();
     }
 
     public Trainer Trainer => _trainer;
@@ -114,71 +137,49 @@ public sealed class StepProfile
         return last;
     }
 
-    /// <summary>One training step, as <see cref="Trainer.Step"/> (same result, same weights after), timed module by module.</summary>
+    /// <summary>
+    /// One <see cref="Trainer.Step"/>, timed module by module. Every tick between the step's start and end falls in
+    /// one row: a module's forward runs until the next module's starts (the last one's until its own end), the loss
+    /// from the last forward to the first backward, a module's backward until the next backward starts, the optimizer
+    /// before the first forward (zero_grad) and after the last backward (its step and the scheduler's).
+    /// </summary>
     public StepResult Step(Tensor<float> images, int[] labels)
     {
-        ArgumentNullException.ThrowIfNull(images);
-        ArgumentNullException.ThrowIfNull(labels);
-        var optimizer = _trainer.Optimizer;
-        long step = _trainer.Steps + 1;
-        double lr = optimizer.LearningRate;
-
         long start = Stopwatch.GetTimestamp();
-        optimizer.zero_grad();
-        long t = Stopwatch.GetTimestamp();
-        _optimizer += t - start;
-
-        // forward, child by child (MnistNet.ForwardNoCopy)
-        var x = images;
-        for (int i = 0; i < _modules.Length; i++)
+        _timing = true;
+        StepResult result;
+        try
         {
-            if (_modules[i] is ConvBnReluDropout<float> block)
-            {
-                var z = block.Conv.Forward(x);
-                long c = Stopwatch.GetTimestamp();
-                _convForward[i] += c - t;
-                x = block.ForwardActivation(z);
-            }
-            else x = _modules[i].ForwardNoCopy(x);
-            long u = Stopwatch.GetTimestamp();
-            _forward[i] += u - t;
-            t = u;
+            result = _trainer.Step(images, labels);
         }
-        var output = x;
-
-        // loss and accuracy (Trainer.Step)
-        var loss = F.nll_loss(output, labels, _trainer.LossGrad(output));
-        if (!double.IsFinite(loss.Value)) throw new TrainingDivergedException(step, lr, loss.Value);
-        int correct = Trainer.CountCorrect(output, labels);
-        long v = Stopwatch.GetTimestamp();
-        _loss += v - t;
-        t = v;
-
-        // backward, child by child in reverse (MnistNet.Backward)
-        var g = loss.Grad;
-        for (int i = _modules.Length - 1; i >= 0; i--)
+        finally
         {
-            if (_modules[i] is ConvBnReluDropout<float> block)
-            {
-                var dz = block.BackwardActivation(g);
-                long c = Stopwatch.GetTimestamp();
-                g = block.Conv.Backward(dz);
-                _convBackward[i] += Stopwatch.GetTimestamp() - c;
-            }
-            else g = _modules[i].Backward(g);
-            long u = Stopwatch.GetTimestamp();
-            _backward[i] += u - t;
-            t = u;
+            _timing = false;
         }
-
-        optimizer.step();
-        _trainer.Scheduler?.step();
         long end = Stopwatch.GetTimestamp();
-        _optimizer += end - t;
+        int n = _modules.Length, last = n - 1;
+        if (n == 1)
+        {
+            _forward[0] += end - start;   // one row for the whole step's model work
+        }
+        else
+        {
+            for (int i = 0; i < n; i++)
+            {
+                _forward[i] += (i < last ? _at[i + 1, 0] : _at[i, 1]) - _at[i, 0];
+                _backward[i] += (i > 0 ? _at[i - 1, 2] : _at[i, 3]) - _at[i, 2];
+                if (_modules[i] is ConvBnReluDropout<float>)
+                {
+                    _convForward[i] += _at[i, 5] - _at[i, 4];
+                    _convBackward[i] += _at[i, 7] - _at[i, 6];
+                }
+            }
+            _loss += _at[last, 2] - _at[last, 1];
+            _optimizer += _at[0, 0] - start + (end - _at[0, 3]);
+        }
         _total += end - start;
-        _trainer.Steps = step;
         Steps++;
-        return new StepResult(step, loss.Value, correct, labels.Length, lr);
+        return result;
     }
 
     /// <summary>Mean milliseconds per profiled step of everything measured: the sum of the rows that are not parts (the clock is read once between any two, so nothing falls in between).</summary>

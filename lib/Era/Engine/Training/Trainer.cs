@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Era.Data;
 using Era.Engine.Optim;
 
@@ -55,7 +54,7 @@ public sealed record Evaluation(double Loss, double Accuracy, int[,] Confusion, 
 /// A NaN or infinite loss stops training with <see cref="TrainingDivergedException"/> before the optimizer step: the
 /// weights are those of the step before, but BatchNorm's running statistics have already seen the diverged batch.
 /// </summary>
-public sealed class Trainer
+public sealed class Trainer : ITrainer
 {
     private readonly Dictionary<int, Tensor<float>> _lossGrads = []; // ∂loss/∂output buffers, one per batch size
 
@@ -68,12 +67,39 @@ public sealed class Trainer
         Scheduler = scheduler;
     }
 
+    /// <summary>
+    /// A fresh model of <paramref name="recipe"/> (weights from the default generator: seed it first), its SGD and,
+    /// unless the recipe goes without, OneCycleLR over <paramref name="totalSteps"/> steps.
+    /// </summary>
+    public static Trainer ForRecipe(Recipe recipe, int totalSteps)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        var model = recipe.CreateModel();
+        var optimizer = recipe.CreateOptimizer(model);
+        return new Trainer(model, optimizer, recipe.CreateScheduler(optimizer, totalSteps));
+    }
+
     public Module<float> Model { get; }
     public Optimizer<float> Optimizer { get; }
     public LRScheduler<float>? Scheduler { get; }
 
     /// <summary>Steps taken so far.</summary>
-    public long Steps { get; internal set; }   // StepProfile's profiled steps count too
+    public long Steps { get; private set; }
+
+    /// <summary>"era".</summary>
+    public string Engine => "era";
+
+    /// <summary>Trainable parameters of the model.</summary>
+    public long Parameters => Model.parameters().Sum(p => (long)p.Numel);
+
+    /// <summary>The model's train() or eval().</summary>
+    public void SetTraining(bool training) => Model.train(training);
+
+    /// <summary>Safetensors.Save of the model.</summary>
+    public void Save(string path, IReadOnlyDictionary<string, string> metadata) => Checkpoints.Safetensors.Save(Model, path, metadata);
+
+    /// <summary>Safetensors.Load into the model.</summary>
+    public void Load(string path) => Checkpoints.Safetensors.Load(Model, path);
 
     /// <summary>Called after every training batch.</summary>
     public Action<TrainingProgress>? OnProgress { get; set; }
@@ -110,28 +136,8 @@ public sealed class Trainer
     /// </summary>
     public EpochResult TrainEpoch(DataLoader train, DataLoader? test = null, int epoch = 1, CancellationToken cancel = default)
     {
-        ArgumentNullException.ThrowIfNull(train);
-        Model.train();
-        var clock = Stopwatch.StartNew();
-        double lossSum = 0, lr = Optimizer.LearningRate;
-        long correct = 0, seen = 0;
-        foreach (var batch in train.Epoch())
-        {
-            cancel.ThrowIfCancellationRequested();
-            var r = Step(batch.Images, batch.Labels);
-            lr = r.LearningRate;
-            lossSum += r.Loss * r.Count;
-            correct += r.Correct;
-            seen += r.Count;
-            OnProgress?.Invoke(new TrainingProgress(epoch, batch.Index + 1, train.Count, r.Step, r.Loss, r.LearningRate,
-                lossSum / seen, (double)correct / seen));
-        }
-        var trainTime = clock.Elapsed;
-        clock.Restart();
-        var eval = test is null ? null : EvaluateDetailed(test);
+        var (result, eval) = TrainingLoop.Epoch(this, train, test, epoch, OnProgress, cancel);
         if (eval is not null) LastEvaluation = eval;
-        var result = new EpochResult(epoch, seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : (double)correct / seen,
-            eval?.Loss, eval?.Accuracy, trainTime, clock.Elapsed, lr);
         OnEpoch?.Invoke(result);
         return result;
     }
@@ -174,29 +180,13 @@ public sealed class Trainer
         model.eval();
         try
         {
-            double lossSum = 0;
-            long correct = 0;
-            int seen = 0;
-            int[,]? confusion = null;
-            var wrong = new List<Misclassification>();
+            var tally = new EvaluationTally();
             foreach (var batch in data.Epoch())
             {
                 var output = model.ForwardNoCopy(batch.Images);
-                lossSum += F.nll_loss(output, batch.Labels, lossGrad(output)).Value * batch.Count;
-                int classes = output.Shape[1];
-                confusion ??= new int[classes, classes];
-                for (int n = 0; n < batch.Count; n++)
-                {
-                    int label = batch.Labels[n], predicted = ArgMax(output.Data.AsSpan(n * classes, classes));
-                    if (label >= 0 && label < classes) confusion[label, predicted]++;
-                    if (predicted == label) correct++;
-                    else wrong.Add(new Misclassification(seen + n, label, predicted));
-                }
-                seen += batch.Count;
+                tally.Add(output, batch.Labels, F.nll_loss(output, batch.Labels, lossGrad(output)).Value);
             }
-            return new Evaluation(seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : (double)correct / seen,
-                confusion ?? new int[0, 0], wrong)
-            { Count = seen };
+            return tally.Result();
         }
         finally
         {
@@ -275,4 +265,36 @@ public sealed class Trainer
             _lossGrads[output.Shape[0]] = g = new Tensor<float>(output.Shape);
         return g;
     }
+}
+
+/// <summary>An evaluation counted batch by batch (both engines): loss, accuracy, confusion matrix, misclassified images.</summary>
+public sealed class EvaluationTally
+{
+    private double _lossSum;
+    private long _correct;
+    private int _seen;
+    private int[,]? _confusion;
+    private readonly List<Misclassification> _wrong = [];
+
+    /// <summary>One batch: its log-probabilities [N, C], labels, and mean loss.</summary>
+    public void Add(Tensor<float> output, int[] labels, double meanLoss)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(labels);
+        int count = labels.Length, classes = output.Shape[1];
+        _lossSum += meanLoss * count;
+        _confusion ??= new int[classes, classes];
+        for (int n = 0; n < count; n++)
+        {
+            int label = labels[n], predicted = Trainer.ArgMax(output.Data.AsSpan(n * classes, classes));
+            if (label >= 0 && label < classes) _confusion[label, predicted]++;
+            if (predicted == label) _correct++;
+            else _wrong.Add(new Misclassification(_seen + n, label, predicted));
+        }
+        _seen += count;
+    }
+
+    public Evaluation Result() =>
+        new(_seen == 0 ? double.NaN : _lossSum / _seen, _seen == 0 ? double.NaN : (double)_correct / _seen, _confusion ?? new int[0, 0], _wrong)
+        { Count = _seen };
 }

@@ -1,4 +1,4 @@
-namespace Era.Torch;
+namespace Era.Engine.Models;
 
 /// <summary>One entry of a model's feature extractor <c>f</c>, in order (each is one child of the Sequential).</summary>
 public abstract record Layer;
@@ -16,18 +16,26 @@ public sealed record Transition(int In, int Out) : Layer;
 public sealed record GlobalAvgPool : Layer;
 
 /// <summary>
-/// A course model as data: <c>f = Sequential(Features...)</c>, <c>fc = Linear(Classes' input, 10)</c>,
-/// forward(x) = log_softmax(fc(flatten(f(x))), 1). The same description builds the TorchSharp module
-/// (<see cref="TorchModels"/>) and, in the tests, its Era.Engine twin, so both have the same state_dict names:
-/// f.0.0.weight (a block's conv), f.0.1.weight/bias/running_mean/running_var/num_batches_tracked (its BatchNorm),
-/// f.4.weight (a transition), fc.weight, fc.bias.
+/// A course model as data, the one description both engines build from (<see cref="MnistNet{T}"/> here,
+/// Era.Torch's TorchMnistNet on libtorch): <c>f = Sequential(Features...)</c>, <c>fc = Linear(FeatureChannels, 10)</c>,
+/// forward(x) = log_softmax(fc(flatten(f(x))), 1). Both therefore have PyTorch's state_dict names: f.0.0.weight (a
+/// block's conv), f.0.1.weight/bias/running_mean/running_var/num_batches_tracked (its BatchNorm), f.4.weight (a
+/// transition), fc.weight, fc.bias. Modules are built in this order, so weights are drawn from a seeded generator
+/// in this order too.
 /// </summary>
-public sealed record Architecture(string Name, IReadOnlyList<Layer> Features, int Classes = 10)
+public sealed record Architecture(string Name, IReadOnlyList<Layer> Features, int Classes = 10, int InputSize = 28)
 {
-    /// <summary>Channels out of the feature extractor (the Linear layer's input).</summary>
+    /// <summary>Channels out of the feature extractor.</summary>
     public int FeatureChannels => Features.Select(l => l switch { Block b => b.Out, Transition t => t.Out, _ => 0 }).Last(c => c > 0);
 
-    /// <summary>Trainable parameters: convolution weights, BatchNorm's γ and β, the Linear layer's weight and bias.</summary>
+    /// <summary>The Linear layer's input: the channels after global average pooling, else (the ablation) every value of the last feature maps.</summary>
+    public int ClassifierInputs(bool globalAvgPool = true)
+    {
+        int s = OutputSize(InputSize);
+        return globalAvgPool ? FeatureChannels : FeatureChannels * s * s;
+    }
+
+    /// <summary>Trainable parameters of the model as described (with batch norm and global average pooling).</summary>
     public long Parameters => Features.Sum(l => l switch
     {
         Block b => 9L * b.In * b.Out + 2L * b.Out,
@@ -35,7 +43,7 @@ public sealed record Architecture(string Name, IReadOnlyList<Layer> Features, in
         _ => 0L,
     }) + (FeatureChannels + 1L) * Classes;
 
-    /// <summary>The spatial size after the feature extractor's layers before global pooling, for an input of <paramref name="size"/>; 0 or less if the image is too small.</summary>
+    /// <summary>The spatial size after the feature extractor's layers before global pooling, for an input of <paramref name="size"/>; 0 if the image is too small.</summary>
     public int OutputSize(int size)
     {
         foreach (var layer in Features)
@@ -63,9 +71,8 @@ public sealed record Architecture(string Name, IReadOnlyList<Layer> Features, in
     }
 
     /// <summary>
-    /// The 12,098-parameter reference CNN of shared/anchors/pytorch_mnist.py (Era.Engine's ReferenceNet):
-    /// f = Sequential(blk(1,8), blk(8,16), blk(16,16), MaxPool2d(2), Conv2d(16,8,1), blk(8,16), blk(16,16), blk(16,16),
-    /// blk(16,16,p=1), AdaptiveAvgPool2d(1)); fc = Linear(16, 10).
+    /// The 12,098-parameter reference CNN of shared/anchors/pytorch_mnist.py, module for module:
+    /// [N, 1, 28, 28] → 26 → 24 → 22 → pool 11 → 1×1 → 9 → 7 → 5 → 5 (padding 1) → GAP → 16 → 10 log-probabilities.
     /// </summary>
     public static Architecture Reference { get; } = new("reference",
     [
@@ -74,8 +81,8 @@ public sealed record Architecture(string Name, IReadOnlyList<Layer> Features, in
     ]);
 
     /// <summary>
-    /// The course model, 14,656 parameters: f = Sequential(blk(1,10), blk(10,16), blk(16,16), MaxPool2d(2),
-    /// Conv2d(16,10,1), blk(10,16), blk(16,16), blk(16,20), blk(20,20,p=1), AdaptiveAvgPool2d(1)); fc = Linear(20, 10).
+    /// The course model, 14,656 parameters (under the assignment's 20,000): the reference design a little wider.
+    /// [N, 1, 28, 28] → 26 → 24 → 22 → pool 11 → 1×1 → 9 → 7 → 5 → 5 (padding 1) → GAP → 20 → 10 log-probabilities.
     /// </summary>
     public static Architecture Course { get; } = new("course",
     [
@@ -84,8 +91,8 @@ public sealed record Architecture(string Name, IReadOnlyList<Layer> Features, in
     ]);
 
     /// <summary>
-    /// The tiny model, 7,546 parameters: f = Sequential(blk(1,8), blk(8,12), MaxPool2d(2), Conv2d(12,8,1), blk(8,12),
-    /// blk(12,12), blk(12,16), blk(16,16,p=1), AdaptiveAvgPool2d(1)); fc = Linear(16, 10).
+    /// The tiny model, 7,546 parameters (under 8,000): two blocks before the pool instead of three.
+    /// [N, 1, 28, 28] → 26 → 24 → 12 → 10 → 8 → 6 → 6 (padding 1) → GAP → 16 → 10.
     /// </summary>
     public static Architecture Tiny { get; } = new("tiny",
     [
@@ -93,12 +100,11 @@ public sealed record Architecture(string Name, IReadOnlyList<Layer> Features, in
         new Block(8, 12), new Block(12, 12), new Block(12, 16), new Block(16, 16, 1), new GlobalAvgPool(),
     ]);
 
-    /// <summary>The models by name: reference, course, tiny.</summary>
-    public static IReadOnlyList<Architecture> All { get; } = [Reference, Course, Tiny];
-
-    public static string Names => string.Join(", ", All.Select(a => a.Name));
+    /// <summary>The models, in the order help texts list them (the default first).</summary>
+    public static IReadOnlyList<Architecture> All { get; } = [Course, Reference, Tiny];
 
     /// <summary>The model called <paramref name="name"/>; an ArgumentException listing the names otherwise.</summary>
     public static Architecture Get(string name) =>
-        All.FirstOrDefault(a => a.Name == name) ?? throw new ArgumentException($"unknown model '{name}' (available: {Names})", nameof(name));
+        All.FirstOrDefault(a => a.Name == name)
+        ?? throw new ArgumentException($"unknown model '{name}' (available: {string.Join(", ", All.Select(a => a.Name))})", nameof(name));
 }
