@@ -36,6 +36,9 @@ public sealed class Dotnet11Tests : IDisposable
         Assert.Equal($"Microsoft.AspNetCore.App {Runtime} [{dotnet}/shared/Microsoft.AspNetCore.App]\nMicrosoft.NETCore.App {Runtime} [{dotnet}/shared/Microsoft.NETCore.App]",
             Run(Path.Combine(dotnet, "dotnet"), env, "--list-runtimes").Output.Trim());
         Assert.Equal(150, Run(Path.Combine(dotnet, "dotnet"), env, "tool", "run", "dotnet-interactive", "--", "--version").Code);
+        // The CLI (net10.0, RollForward=Major) runs there as it is.
+        var cli = Run(Path.Combine(dotnet, "dotnet"), env, Path.Combine(AppContext.BaseDirectory, "Era.Cli.dll"), "setup", "--help");
+        Assert.True(cli.Code == 0, cli.Output);
 
         // Notebook 01 as committed, plus one cell that says which runtime ran it.
         Directory.CreateDirectory(_dir);
