@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Era.Figures;
 using Era.IO;
+using Microsoft.Data.Analysis;
 using Microsoft.DotNet.Interactive.Formatting;
 
 namespace Era.Notebooks;
@@ -44,10 +45,26 @@ public static class NotebookApp
             null => "null",
             string s => s,
             Figure f => FigureOutput.Text(f),
-            Microsoft.Data.Analysis.DataFrame frame => frame.ToString(),
+            DataFrame frame => Text(frame),
             _ => value.ToDisplayString(PlainTextFormatter.MimeType),
         });
         return new Shown();
+    }
+
+    /// <summary>A data frame as aligned columns, at most <paramref name="rows"/> rows (the kernel shows an HTML table;
+    /// DataFrame.ToString pads to a fixed width and runs long numbers together).</summary>
+    public static string Text(DataFrame frame, int rows = 25)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        int shown = (int)Math.Min(frame.Rows.Count, rows);
+        var cells = frame.Columns.Select(c => new[] { c.Name }.Concat(Enumerable.Range(0, shown)
+            .Select(r => Convert.ToString(c[r], System.Globalization.CultureInfo.InvariantCulture) ?? "")).ToArray()).ToList();
+        var widths = cells.Select(c => c.Max(v => v.Length)).ToList();
+        var text = new System.Text.StringBuilder();
+        for (int r = 0; r <= shown; r++)
+            text.Append(string.Join("  ", cells.Select((c, i) => c[r].PadRight(widths[i]))).TrimEnd()).Append('\n');
+        if (frame.Rows.Count > shown) text.Append($"… {frame.Rows.Count - shown} more rows ({frame.Rows.Count} in all)\n");
+        return text.ToString().TrimEnd('\n');
     }
 
     /// <summary>What <c>display(x)</c> returns in a notebook: <c>.Update(y)</c> shows the new value.</summary>

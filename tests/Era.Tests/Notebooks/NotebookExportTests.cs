@@ -47,6 +47,16 @@ public sealed class NotebookExportTests : IDisposable
         Assert.EndsWith("\nrecord Point(double X, double Y);\n", app); // types after the top-level statements
     }
 
+    [Fact]
+    public void AnAppShowsADataFrameAsAlignedColumns()
+    {
+        var frame = new Microsoft.Data.Analysis.DataFrame(
+            new Microsoft.Data.Analysis.StringDataFrameColumn("weight", ["w1", "w2", "w3"]),
+            new Microsoft.Data.Analysis.DoubleDataFrameColumn("derived", [0.00018825566694011210, -0.04245525009260471, 1]));
+        Assert.Equal("weight  derived\nw1      0.0001882556669401121\nw2      -0.04245525009260471\n… 1 more rows (3 in all)",
+            Era.Notebooks.NotebookApp.Text(frame, rows: 2));
+    }
+
     [Theory]
     [InlineData("#!fsharp\nlet x = 1", "cell 2: the magic command '#!fsharp' has no C# form")]
     [InlineData("var x = ;", "cell 2: does not parse as C#: ")]
@@ -90,6 +100,25 @@ public sealed class NotebookExportTests : IDisposable
         }
     }
 
+    /// <summary>Notebooks 4 and 5 as apps, quick, in order (5 loads the weights 4 saves): the gradient check passes, one
+    /// epoch trains and is evaluated, TorchSharp agrees with the engine on every image. Quick numbers are not the
+    /// committed full run's, so the lines are checked for what they say, not for their digits.</summary>
+    [Fact]
+    public void TheTrainingAppsRunQuickInOrder()
+    {
+        var (exit, output) = DotnetRun("notebooks/apps/04-mnist-cnn.cs");
+        Assert.True(exit == 0, $"dotnet run 04-mnist-cnn.cs failed ({exit}):\n{output}");
+        // The gradient check does not depend on quick mode: the same line as the notebook's committed output.
+        Assert.Contains(KeyLines(Path.Combine(Repo.NotebooksDir, "04-mnist-cnn.ipynb"), all: true).Single(l => l.Contains("entries checked", StringComparison.Ordinal)), output);
+        Assert.Matches(@"1 epochs in \d+ s; test accuracy after the last: \d+\.\d\d%", output);
+        Assert.Matches(@"reloaded, it scores \d+\.\d\d% on the same test images", output);
+
+        (exit, output) = DotnetRun("notebooks/apps/05-torchsharp.cs");
+        Assert.True(exit == 0, $"dotnet run 05-torchsharp.cs failed ({exit}):\n{output}");
+        Assert.Matches(@"same prediction on (\d+) of \1 images; engine accuracy (\d+\.\d\d)%, TorchSharp \2%", output);
+        Assert.Contains("caught in C#, the kernel lives: course: expected images of shape [N, 1, H, W], got [8, 3, 28, 28]", output);
+    }
+
     /// <summary>`ERA_QUICK=1 dotnet run APP` from the checkout: exit code, stdout then stderr.</summary>
     private static (int Code, string Output) DotnetRun(string app)
     {
@@ -103,8 +132,9 @@ public sealed class NotebookExportTests : IDisposable
     }
 
     /// <summary>The committed one-line results of the code cells that end on a string (an interpolated one, a
-    /// string.Join) or a figure, except those naming a file (absolute paths and sizes differ from machine to machine).</summary>
-    private static List<string> KeyLines(string notebook)
+    /// string.Join) or a figure (<paramref name="all"/>: any one-line result), except those naming a file (absolute
+    /// paths and sizes differ from machine to machine).</summary>
+    private static List<string> KeyLines(string notebook, bool all = false)
     {
         var lines = new List<string>();
         foreach (var cell in JsonNode.Parse(File.ReadAllText(notebook))!["cells"]!.AsArray().Where(c => (string?)c!["cell_type"] == "code"))
@@ -113,7 +143,7 @@ public sealed class NotebookExportTests : IDisposable
             bool isString = last.StartsWith("$\"", StringComparison.Ordinal) || last.StartsWith("string.Join(", StringComparison.Ordinal);
             foreach (var o in cell["outputs"]!.AsArray().Where(o => (string?)o!["output_type"] == "execute_result"))
                 if (Text(o!["data"]!["text/plain"]) is var text && text.Length > 0 && !text.Contains('/') && !text.Contains('\n')
-                    && (isString || text.StartsWith("Figure: ", StringComparison.Ordinal)))
+                    && (isString || all || text.StartsWith("Figure: ", StringComparison.Ordinal)))
                     lines.Add(text);
         }
         return lines;
