@@ -14,8 +14,9 @@ public sealed class TorchNativeException(string message) : Exception(message);
 /// <param name="Patched">true when the shim was loaded from a patched copy (the system libstdc++ lacks GLIBCXX_3.4.32).</param>
 /// <param name="Shim">the libLibTorchSharp.so that was loaded (the package's own, or the patched copy); null when nothing was needed.</param>
 /// <param name="Libtorch">the folder of libtorch's libraries that were loaded; null when nothing was needed.</param>
-/// <param name="Reason">one line: why it did what it did.</param>
-public sealed record TorchNativeInfo(bool Patched, string? Shim, string? Libtorch, string Reason);
+/// <param name="Reason">one line: why it did what it did (the loader, then the convolution probe's verdict).</param>
+/// <param name="Convolutions">the convolution probe's verdict (<see cref="ConvolutionProbe"/>): the ONEDNN_MAX_CPU_ISA set, and why; null where no probe ran.</param>
+public sealed record TorchNativeInfo(bool Patched, string? Shim, string? Libtorch, string Reason, ProbeVerdict? Convolutions = null);
 
 /// <summary>
 /// Loads TorchSharp's native libraries before the first torch call, working around one known problem:
@@ -78,7 +79,18 @@ public static class TorchNative
 
             string libstdcxx = LoadedLibraryPath("libstdc++.so.6")
                 ?? throw new TorchNativeException("TorchSharp needs libstdc++.so.6, which is not installed (apt-get install libstdc++6)");
-            var info = Prepare(libstdcxx, cacheDir ?? DefaultCacheDir());
+            cacheDir ??= DefaultCacheDir();
+            var info = Prepare(libstdcxx, cacheDir);
+            // Before libtorch starts: oneDNN reads ONEDNN_MAX_CPU_ISA once, at its first convolution. The probe's own
+            // child processes load libtorch without probing again.
+            if (NativeEnvironmentVariable(ConvolutionProbe.SwitchVariable) == "off")
+                info = info with { Reason = $"{info.Reason}; convolutions not probed ({ConvolutionProbe.SwitchVariable}=off)" };
+            else if (NativeEnvironmentVariable(ConvolutionProbe.ChildVariable) != "1")
+            {
+                var verdict = ProbeConvolutions(info, cacheDir);
+                if (verdict.Limit is not null && !verdict.UserSet) _ = SetEnv(ConvolutionProbe.IsaVariable, verdict.Limit, 1);
+                info = info with { Reason = $"{info.Reason}; {verdict.Reason}", Convolutions = verdict };
+            }
             if (info.Patched)
             {
                 // libtorch first, so that the copy's DT_NEEDED (libtorch.so, libc10.so, libtorch_cpu.so) are found loaded.
@@ -106,6 +118,20 @@ public static class TorchNative
         string copy = Path.Combine(cacheDir, Hash(shim), ShimFile);
         PatchedCopy(shim, copy);
         return new TorchNativeInfo(true, copy, libtorch, $"{libstdcxx} lacks {RequiredVersion}: loaded a copy of {shim} with that requirement marked weak");
+    }
+
+    /// <summary>The convolution probe's verdict for this CPU and libtorch: from the cache, else from child processes (<see cref="ConvolutionProbe"/>).</summary>
+    private static ProbeVerdict ProbeConvolutions(TorchNativeInfo info, string cacheDir)
+    {
+        string? libtorch = info.Libtorch;
+        if (libtorch is null)
+        {
+            try { libtorch = FindLibtorch(Path.GetDirectoryName(Path.GetFullPath(FindShim()))!); }
+            catch (TorchNativeException) { libtorch = ""; } // TorchSharp finds its own; the key still names TorchSharp's version
+        }
+        string? user = NativeEnvironmentVariable(ConvolutionProbe.IsaVariable) is { Length: > 0 } isa ? isa : NativeEnvironmentVariable("DNNL_MAX_CPU_ISA");
+        string key = ConvolutionProbe.CacheKey(Path.Combine(libtorch, "libtorch_cpu.so"));
+        return ConvolutionProbe.Cached(cacheDir, key, user, ConvolutionProbe.Ladder(), limit => ConvolutionProbe.RunChild(limit));
     }
 
     [DllImport("libc.so.6", EntryPoint = "setenv")]
@@ -137,7 +163,8 @@ public static class TorchNative
         _ => IntPtr.Zero,
     };
 
-    private static string DefaultCacheDir()
+    /// <summary>$XDG_CACHE_HOME/era/torchsharp, else ~/.cache/era/torchsharp.</summary>
+    internal static string DefaultCacheDir()
     {
         string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
         string root = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Era.Data;
 using Era.Engine;
+using Era.Engine.Kernels;
 using Era.Engine.Models;
 using Era.Engine.Optim;
 using Era.Engine.Training;
@@ -185,10 +186,20 @@ internal static class BenchCommand
         int timedBatches = batches - warmup;
         output.WriteLine(string.Create(Inv, $"training: loss {firstLoss:F4} (batch 1) -> {lastLoss:F4} (batch {batches}), accuracy over timed batches {100.0 * correct / Math.Max(1, timedImages):F2} %"));
         output.WriteLine(string.Create(Inv, $"timed {timedBatches} batches in {seconds:F3} s"));
+        // A training step costs about 3 forward passes (forward, backward to inputs, backward to weights), 2 FLOPs per
+        // multiply-add: the direct-convolution count, whatever algorithm runs.
+        double? gflops = macs is long m ? 6.0 * m * timedImages / seconds / 1e9 : null;
+        if (gflops is double g && Peak.EngineIsa is { } engineIsa)
+        {
+            // The machine's measured FMA peak at this thread count, per ISA; the share against the widest the engine uses.
+            var peaks = Peak.Isas().ToDictionary(isa => isa, isa => Peak.GigaflopsPerSecond(isa));
+            foreach (var (isa, p) in peaks) output.WriteLine(string.Create(Inv, $"peak_gflops_{isa} {p:F1}"));
+            output.WriteLine(string.Create(Inv, $"peak_gflops {peaks[engineIsa]:F1} ({engineIsa}, {Workers.Threads} threads)"));
+            output.WriteLine(string.Create(Inv, $"share_of_peak {g / peaks[engineIsa]:F3}"));
+        }
         output.WriteLine(string.Create(Inv, $"train_ms_per_batch {1000 * seconds / timedBatches:F2}"));
         output.WriteLine(string.Create(Inv, $"images_per_second {timedImages / seconds:F0}"));
-        // A training step costs about 3 forward passes (forward, backward to inputs, backward to weights), 2 FLOPs per multiply-add.
-        if (macs is long m) output.WriteLine(string.Create(Inv, $"gflops {6.0 * m * timedImages / seconds / 1e9:F2}"));
+        if (gflops is double f) output.WriteLine(string.Create(Inv, $"gflops {f:F2}"));
         output.WriteLine(string.Create(Inv, $"peak_rss_mb {PeakRssMegabytes():F0}"));
     }
 

@@ -14,10 +14,13 @@ public static class NotebookPackages
 {
     public const string Version = "1.0.0-local";
     public const string SourceName = "era-course";
-    public static readonly string[] PackageIds = ["Era", "Era.Notebooks", "Era.Torch"];
+    public static readonly string[] PackageIds = ["Era", "Era.Notebooks", "Era.Torch.Probe", "Era.Torch"];
 
-    /// <summary>The projects packed, in dependency order (Era.Torch is what notebook 5 loads beside Era.Notebooks).</summary>
-    private static readonly string[] Projects = ["lib/Era/Era.csproj", "lib/Era.Notebooks/Era.Notebooks.csproj", "lib/Era.Torch/Era.Torch.csproj"];
+    /// <summary>
+    /// The projects packed, in dependency order (Era.Torch is what notebook 5 loads beside Era.Notebooks; Era.Torch.Probe
+    /// is the child process of its convolution probe).
+    /// </summary>
+    private static readonly string[] Projects = ["lib/Era/Era.csproj", "lib/Era.Notebooks/Era.Notebooks.csproj", "lib/Era.Torch.Probe/Era.Torch.Probe.csproj", "lib/Era.Torch/Era.Torch.csproj"];
 
     /// <summary>~/.nuget/era-course, or $ERA_NUGET_FEED.</summary>
     public static string FeedDirectory =>
@@ -66,7 +69,7 @@ public static class NotebookPackages
         var packed = PackageIds.Select(id => new FileInfo(Path.Combine(feed, $"{id}.{Version}.nupkg"))).ToList();
         if (packed.Any(f => !f.Exists)) return false;
         var oldest = packed.Min(f => f.LastWriteTimeUtc);
-        var sources = new[] { "lib/Era", "lib/Era.Notebooks", "lib/Era.Torch" }
+        var sources = new[] { "lib/Era", "lib/Era.Notebooks", "lib/Era.Torch.Probe", "lib/Era.Torch" }
             .SelectMany(d => Directory.EnumerateFiles(Path.Combine(root, d), "*", SearchOption.AllDirectories))
             .Where(f => !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal)
                 && !f.Contains("node_modules", StringComparison.Ordinal))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side by side on the same machine: the PyTorch anchor (python3-torch 1.13), `./era bench` and
 # `./era bench --engine torchsharp` (libtorch 2.10 through TorchSharp), same data, same number of batches of 128, same
-# thread count; prints each one's ms per batch and peak resident memory, and the ratio era/PyTorch (goal: <= 0.5).
+# thread count; prints each one's ms per batch and peak resident memory, the ratio era/PyTorch (goal: <= 0.30), and
+# the machine's measured FMA peak with the share of it era reaches (comparable between machines).
 # Usage: lib/Era.Cli/bench/compare.sh [BATCHES=100] [THREADS=2] [MNIST_DIR]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -41,3 +42,5 @@ echo "torchsharp_ms_per_batch $ts_ms"
 echo "peak_rss_mb pytorch $(rss "$py") era $(rss "$era") torchsharp $(rss "$ts")"
 awk -v a="$ts_ms" -v b="$py_ms" 'BEGIN { printf "ratio_torchsharp_over_pytorch %.3f\n", a / b }'
 awk -v a="$era_ms" -v b="$py_ms" 'BEGIN { printf "ratio_era_over_pytorch %.3f\n", a / b }'
+# The machine's measured FMA peak (era bench, at this thread count) and the share of it era's step reaches.
+echo "$era" | awk '$1 ~ /^peak_gflops/ || $1 == "share_of_peak" { print "era_" $0 }'

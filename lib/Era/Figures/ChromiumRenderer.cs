@@ -187,8 +187,15 @@ public sealed class ChromiumRenderer : IDisposable
         }
         catch (Exception e)
         {
-            // If it exited, let its last words (stderr) arrive before quoting them; bounded, as helpers may hold the pipe.
-            if (process.HasExited) Task.Run(() => process.WaitForExit()).Wait(TimeSpan.FromSeconds(1), CancellationToken.None);
+            // If it exited, let its last words (stderr) arrive before quoting them: WaitForExit() waits for the end of its
+            // output too. On a thread of its own (a busy thread pool took more than a second to run it, and the message
+            // lost what the browser said) and bounded, as helpers may hold the pipe.
+            if (process.HasExited)
+            {
+                var drain = new Thread(() => process.WaitForExit()) { IsBackground = true };
+                drain.Start();
+                drain.Join(TimeSpan.FromSeconds(10));
+            }
             string tail = renderer.StderrTail() + ErrorsSuffix(renderer.TakeConsoleErrors(0));
             renderer.Dispose();
             if (e is OperationCanceledException && !ct.IsCancellationRequested)

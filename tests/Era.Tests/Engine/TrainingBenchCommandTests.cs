@@ -48,6 +48,14 @@ public sealed class TrainingBenchCommandTests : IDisposable
         Assert.All(lines[^4..], l => Assert.True(double.Parse(l.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) > 0, l));
         Assert.Contains("12098 parameters", output);
         Assert.Contains("timed 2 batches", output); // 5 batches, 3 of them warm-up
+
+        // Before them, the measured peak per ISA and the step's share of the engine's own (the 256-bit kernels).
+        double Value(string key) => double.Parse(lines.Single(l => l.StartsWith(key + " ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        string isa = Era.Engine.Kernels.Peak.EngineIsa!;  // avx512 where the kernels run at 512 bits, else avx2
+        Assert.Contains(lines, l => l.StartsWith("peak_gflops ", StringComparison.Ordinal) && l.EndsWith($"({isa}, 1 threads)", StringComparison.Ordinal));
+        Assert.Equal(Value("peak_gflops"), Value("peak_gflops_" + isa));
+        Assert.Equal(Math.Round(Value("gflops") / Value("peak_gflops"), 3), Value("share_of_peak"), 2);
+        Assert.Equal(Era.Engine.Kernels.Peak.Isas().Contains("avx512"), lines.Any(l => l.StartsWith("peak_gflops_avx512 ", StringComparison.Ordinal)));
     }
 
     [Fact]

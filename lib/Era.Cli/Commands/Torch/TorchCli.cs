@@ -183,7 +183,7 @@ internal static class TorchCli
         try
         {
             var info = TorchNative.EnsureLoaded();
-            if (info.Patched) error.WriteLine($"{verb}: {info.Reason}");
+            error.WriteLine($"{verb}: {info.Reason}"); // the loader, and which convolutions libtorch may use here
         }
         catch (TorchNativeException e)
         {

@@ -19,7 +19,7 @@ public sealed unsafe class FastConv2d
     public static bool IsSupported => ConvKernels.IsSupported;
 
     private readonly int _cin, _cout, _k, _pad, _oPad, _iPad, _tapsF, _tapsB;
-    private int _h = -1, _w = -1, _threads = -1;
+    private int _h = -1, _w = -1, _threads = -1, _bits = -1;
     private int _hp, _wp, _ho, _wo, _p24, _p8, _q, _hq, _wq, _pd24;
     private readonly int[] _offF, _offB;                 // tap offsets in the padded input / padded dy
     private readonly float[] _wPack, _wFlip;             // [o/4][tap][4] and [c/4][tap'][4]
@@ -45,16 +45,16 @@ public sealed unsafe class FastConv2d
 
     private void Setup(int h, int w)
     {
-        if (h == _h && w == _w && _threads == Workers.Threads) return;
-        _h = h; _w = w; _threads = Workers.Threads;
+        if (h == _h && w == _w && _threads == Workers.Threads && _bits == ConvKernels.VectorBits) return;
+        _h = h; _w = w; _threads = Workers.Threads; _bits = ConvKernels.VectorBits;
         int k = _k;
         _hp = h + 2 * _pad; _wp = w + 2 * _pad;
         _ho = _hp - k + 1; _wo = _wp - k + 1;
-        _p24 = RoundUp(_ho * _wp, 24);
-        _p8 = RoundUp(_ho * _wp, 8);
+        _p24 = RoundUp(_ho * _wp, ConvKernels.PixelBlock);   // 24 (AVX2) or 48 (AVX-512) pixels a block
+        _p8 = RoundUp(_ho * _wp, ConvKernels.GradBlock);     // 8 or 16
         _q = k - 1 - _pad;
         _hq = _ho + 2 * _q; _wq = _wo + 2 * _q;
-        _pd24 = RoundUp(h * _wq, 24);
+        _pd24 = RoundUp(h * _wq, ConvKernels.PixelBlock);
         for (int c = 0; c < _cin; c++)
             for (int u = 0; u < k; u++)
                 for (int v = 0; v < k; v++) _offF[(c * k + u) * k + v] = c * _hp * _wp + u * _wp + v;
@@ -62,8 +62,8 @@ public sealed unsafe class FastConv2d
             for (int u = 0; u < k; u++)
                 for (int v = 0; v < k; v++) _offB[(o * k + u) * k + v] = o * _hq * _wq + u * _wq + v;
         // Sizes cover the furthest read of the kernels (last block + largest tap offset); the slack stays zero.
-        int inLen = Math.Max(_cin * _hp * _wp, _p24 + _offF[^1]) + 8;
-        int dyPadLen = Math.Max(_cout * _hq * _wq, _pd24 + _offB[^1]) + 8;
+        int inLen = Math.Max(_cin * _hp * _wp, _p24 + _offF[^1]) + 16;
+        int dyPadLen = Math.Max(_cout * _hq * _wq, _pd24 + _offB[^1]) + 16;
         _inPad = Alloc(inLen); _outWide = Alloc(_oPad * _p24); _dyWide = Alloc(_oPad * _p8);
         _dyPad = Alloc(dyPadLen); _dxWide = Alloc(_iPad * _pd24); _dW8 = Alloc(_oPad * _tapsF * 8); _db = Alloc(_cout);
     }
