@@ -25,7 +25,8 @@ Start("05-torchsharp");
 // or a GPU. Here the course's CNN is built in TorchSharp with *the same module names*, so the two share weights both
 // ways. You will
 //
-// 1. load TorchSharp safely (on Debian 12 its native library needs a one-flag fix, made here on a copy),
+// 1. load TorchSharp safely (on Debian 12 its native library needs a one-flag fix, made here on a copy; on some CPUs
+//    its convolutions are wrong unless oneDNN is held to a narrower instruction set, which a probe decides),
 // 2. put the two definitions side by side and see that their state_dicts match name for name, shape for shape,
 // 3. load notebook 4's weights into TorchSharp and get the same predictions,
 // 4. train in TorchSharp with the same recipe and data loader, and carry the weights back to the engine,
@@ -35,17 +36,26 @@ Cell(2);
 
 // ## Loading libtorch
 //
-// `TorchNative.EnsureLoaded()` must run before the first torch call. Where the system's libstdc++ is new enough
-// (Ubuntu 24.04, the .NET 10 Codespace image) it does nothing. On Debian 12, TorchSharp's shim `libLibTorchSharp.so`
-// asks for the symbol version `GLIBCXX_3.4.32` that no symbol it uses needs; the loader marks that one requirement
-// *weak* in a copy of the shim (in `~/.cache/era/torchsharp`, never in the NuGet cache), checks that the copy differs
-// from the original in that flag only, and loads it.
+// `TorchNative.EnsureLoaded()` must run before the first torch call. It does two things.
+//
+// **The shim.** Where the system's libstdc++ is new enough (Ubuntu 24.04, the .NET 10 Codespace image) nothing is
+// needed. On Debian 12, TorchSharp's shim `libLibTorchSharp.so` asks for the symbol version `GLIBCXX_3.4.32` that no
+// symbol it uses needs; the loader marks that one requirement *weak* in a copy of the shim (in `~/.cache/era/torchsharp`,
+// never in the NuGet cache), checks that the copy differs from the original in that flag only, and loads it.
+//
+// **The convolutions.** libtorch 2.10 runs its CPU convolutions through oneDNN, which compiles a kernel for the widest
+// vector instructions the CPU has. On some CPUs (AMD machines with AVX-512 that this course ran on in December 2026) those kernels give
+// **wrong float32 results** for channel counts that are not a multiple of 8 or 16 — exactly the course model's 1→10,
+// 16→10 and 16→20 — with errors of 10–60% and NaN. So before libtorch starts, a probe runs one convolution of each of
+// the course's shapes in a separate process, in float32 and float64, forward and backward; from the widest instruction
+// set down, the first that computes them right is kept (`ONEDNN_MAX_CPU_ISA`), and the verdict is cached for this CPU.
+// A library can be wrong; a test against an independent computation is how you find out.
 
 Cell(4);
 bool quick = Environment.GetEnvironmentVariable("ERA_QUICK") == "1";
 var native = TorchNative.EnsureLoaded();
 torch.set_num_threads(Environment.ProcessorCount);            // TorchSharp's torch; the engine's is Era.Engine.torch
-Show($"{native.Reason}; device: {TorchDevice.Default}");
+Show($"shim: {(native.Patched ? "patched copy (libstdc++ lacks GLIBCXX_3.4.32)" : "the package's own")}; convolutions: {native.Convolutions?.Reason ?? "not probed"}; device: {TorchDevice.Default}");
 
 // ## The two definitions
 //
