@@ -5,7 +5,8 @@ namespace Era.Cli.Commands;
 
 /// <summary>
 /// `era notebooks run [FILES...] [--quick] [--out DIR | --in-place] [--timeout-per-cell S]` executes notebooks on the
-/// real .NET Interactive kernel; `era notebooks pack` builds the library the notebooks load.
+/// real .NET Interactive kernel; `era notebooks pack` builds the library the notebooks load; `era notebooks export`
+/// writes each notebook as a C# file-based app.
 /// </summary>
 internal static class NotebooksCommand
 {
@@ -14,6 +15,7 @@ internal static class NotebooksCommand
         var command = new Command("notebooks", "Run the course notebooks on the real .NET Interactive kernel, or build the library they load.");
         command.Subcommands.Add(CreateRun());
         command.Subcommands.Add(CreatePack());
+        command.Subcommands.Add(CreateExport());
         return command;
     }
 
@@ -85,6 +87,31 @@ internal static class NotebooksCommand
             catch (Exception e) when (e is NotebookRunException or InvalidOperationException)
             {
                 parse.InvocationConfiguration.Error.WriteLine($"era: notebooks pack: {e.Message}");
+                return Cli.ExitUsage;
+            }
+        });
+        return command;
+    }
+
+    private static Command CreateExport()
+    {
+        var files = new Argument<string[]>("files") { Description = "notebooks to export (default: every notebooks/*.ipynb)", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("export",
+            "Write each notebook as a C# file-based app, notebooks/apps/NN-name.cs (`dotnet run notebooks/apps/NN-name.cs`): markdown as "
+            + "comments, #r \"nuget: Era.…\" as #:project, each trailing expression and display(…) as Show(…), which prints the text and "
+            + "writes figures to notebooks/out/NN-name/. A cell it cannot translate is named, and nothing is written.");
+        command.Arguments.Add(files);
+        Cli.SetHandler(command, parse =>
+        {
+            try
+            {
+                foreach (var app in NotebookExport.Export(parse.GetValue(files) is { Length: > 0 } given ? given : DefaultNotebooks()))
+                    parse.InvocationConfiguration.Output.WriteLine($"wrote {Path.GetRelativePath(Directory.GetCurrentDirectory(), app)}");
+                return Cli.ExitOk;
+            }
+            catch (Exception e) when (e is NotebookExportException or NotebookRunException)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"era: notebooks export: {e.Message}");
                 return Cli.ExitUsage;
             }
         });

@@ -77,7 +77,7 @@ public static class NotebookPackages
         return sources.All(f => File.GetLastWriteTimeUtc(f) < oldest);
     }
 
-    private static string GlobalPackagesFolder(string cwd)
+    internal static string GlobalPackagesFolder(string cwd)
     {
         Dotnet(cwd, out string output, "nuget", "locals", "global-packages", "--list");
         // "global-packages: /root/.nuget/packages/"

@@ -20,6 +20,10 @@ public sealed record NotebookRunOptions
 
     /// <summary>The Python with nbclient and jupyter_client (Debian: python3-nbclient); $ERA_PYTHON overrides.</summary>
     public string Python { get; init; } = Environment.GetEnvironmentVariable("ERA_PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
+
+    /// <summary>Variables set for the driver and so for the kernels it starts (a test points DOTNET_ROOT and PATH at
+    /// another .NET here).</summary>
+    public IReadOnlyDictionary<string, string> KernelEnvironment { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>One notebook's run: where it was written, or which cell failed and why.</summary>
@@ -30,7 +34,8 @@ public sealed class NotebookRunException(string message) : Exception(message);
 
 /// <summary>
 /// Runs notebooks the way a reader does: on the .NET Interactive kernel that VS Code and Jupyter launch (the
-/// dotnet-interactive tool pinned in dotnet-tools.json), driven through Jupyter's protocol by nbclient
+/// dotnet-interactive tool pinned in dotnet-tools.json, started through the user's kernelspec <see cref="Kernelspec"/>,
+/// installed here when missing), driven through Jupyter's protocol by nbclient
 /// (run_notebook.py, beside this file). Each notebook gets its own kernel process (formatters are process-wide),
 /// runs cell by cell and stops at the first failing cell; a cell over <see cref="NotebookRunOptions.CellTimeout"/>
 /// is interrupted. The executed notebook, with its outputs as Jupyter mime bundles and execution counts, is written
@@ -52,6 +57,7 @@ public static class NotebookRunner
         string root = RepositoryRoot(Path.GetDirectoryName(Path.GetFullPath(options.Notebooks[0]))!);
         NotebookPackages.Pack(root, log);
         RestoreKernelTool(root, log);
+        if (!Kernelspec.IsInstalled()) log.WriteLine($"kernel: installed the kernelspec {Kernelspec.Name} in {Kernelspec.Install()}");
 
         string work = Directory.CreateTempSubdirectory("era-notebooks-").FullName;
         try
@@ -79,12 +85,14 @@ public static class NotebookRunner
         var psi = new ProcessStartInfo(options.Python) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { driver, Path.GetFullPath(notebook), executed, result, "--cwd", Path.GetDirectoryName(Path.GetFullPath(notebook))!,
                      "--timeout", ((int)Math.Ceiling(options.CellTimeout.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--kernel-log", kernelLog })
+                     "--kernel-log", kernelLog, "--kernel-name", Kernelspec.Name, "--kernel-dir", Kernelspec.Folder(),
+                     "--metadata", Kernelspec.NotebookMetadata().ToJsonString() })
             psi.ArgumentList.Add(a);
         psi.Environment["ERA_QUICK"] = options.Quick ? "1" : "0";
         psi.Environment["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in options.KernelEnvironment) psi.Environment[key] = value;
 
         var clock = Stopwatch.StartNew();
         using var p = Process.Start(psi) ?? throw new NotebookRunException($"could not start {options.Python}");

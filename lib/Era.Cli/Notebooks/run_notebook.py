@@ -2,17 +2,19 @@
 own client library (nbclient). Called by Era.Notebooks.NotebookRunner (`./era notebooks run`), not by hand:
 
     /usr/bin/python3 run_notebook.py IN OUT RESULT --cwd DIR --timeout SECONDS --kernel-log FILE
+        --kernel-name NAME --kernel-dir DIR --metadata JSON
 
-Writes the executed notebook to OUT and {"ok": true} to RESULT; on a failing or timed-out cell writes nothing to
-OUT and {"ok": false, "cell": N (1-based), "message": "..."} to RESULT. Exit code 0 either way; 2 on a setup error.
+Starts the kernel through the installed kernelspec NAME (Jupyter must find it in DIR, where `era setup` put it), sets
+the notebook metadata JSON (kernelspec, language_info), writes the executed notebook to OUT and {"ok": true} to
+RESULT; on a failing or timed-out cell writes nothing to OUT and {"ok": false, "cell": N (1-based), "message": "..."}
+to RESULT. Exit code 0 either way; 2 on a setup error.
 """
-import argparse, json, os, subprocess, sys, tempfile
+import argparse, json, os, subprocess, sys
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-KERNEL_NAME = ".net-csharp"
 # The kernel's Jupyter adapter puts a script that loads its JavaScript API (require.js from a CDN, then the kernel's
 # local HTTP port) into the first cell's outputs. It means nothing once the kernel has exited: dropped.
 BOOTSTRAP_MARKER = "dotnet-interactive-this-cell"
@@ -60,16 +62,15 @@ def describe(error, cell):
     return " | ".join(seen)[:2000]
 
 
-def write_kernelspec(root):
-    spec = os.path.join(root, "kernels", KERNEL_NAME)
-    os.makedirs(spec)
-    with open(os.path.join(spec, "kernel.json"), "w") as f:
-        json.dump({
-            # Always --http-local-only: without it the kernel's HTTP API listens on every interface.
-            "argv": ["dotnet", "tool", "run", "dotnet-interactive", "--", "jupyter", "--http-local-only",
-                     "--default-kernel", "csharp", "{connection_file}"],
-            "display_name": ".NET (C#)", "language": "C#",
-        }, f)
+def installed_kernelspec(name, folder):
+    """The kernelspec Jupyter itself finds under this name: it must be the one `era setup` installed in folder."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        raise RuntimeError(f"Jupyter finds no kernelspec {name} (`./era setup` installs it in {folder})")
+    if os.path.realpath(spec.resource_dir) != os.path.realpath(folder):
+        raise RuntimeError(f"Jupyter finds the kernelspec {name} in {spec.resource_dir}, before {folder} (JUPYTER_PATH?)")
 
 
 def main():
@@ -77,6 +78,8 @@ def main():
     p.add_argument("input"); p.add_argument("output"); p.add_argument("result")
     p.add_argument("--cwd", required=True); p.add_argument("--timeout", type=int, required=True)
     p.add_argument("--kernel-log", required=True)
+    p.add_argument("--kernel-name", required=True); p.add_argument("--kernel-dir", required=True)
+    p.add_argument("--metadata", required=True)
     a = p.parse_args()
 
     def result(**r):
@@ -84,11 +87,10 @@ def main():
             json.dump(r, f)
 
     nb = nbformat.read(a.input, as_version=4)
-    with tempfile.TemporaryDirectory(prefix="era-kernelspec-") as specs, open(a.kernel_log, "w") as log:
-        write_kernelspec(specs)
-        os.environ["JUPYTER_PATH"] = specs
+    installed_kernelspec(a.kernel_name, a.kernel_dir)
+    with open(a.kernel_log, "w") as log:
         client = DotnetInteractiveClient(
-            nb, timeout=a.timeout, kernel_name=KERNEL_NAME, resources={"metadata": {"path": a.cwd}},
+            nb, timeout=a.timeout, kernel_name=a.kernel_name, resources={"metadata": {"path": a.cwd}},
             allow_errors=False, interrupt_on_timeout=False, record_timing=False, startup_timeout=180)
         code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
         with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=log):
@@ -101,6 +103,7 @@ def main():
                     return result(ok=False, cell=i + 1, message=f"the kernel died: {e}")
                 except CellExecutionError as e:
                     return result(ok=False, cell=i + 1, message=describe(e, cell))
+    nb.metadata.update(json.loads(a.metadata))
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs

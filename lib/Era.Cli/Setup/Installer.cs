@@ -2,7 +2,7 @@ namespace Era.Cli.Setup;
 
 /// <summary>
 /// `./era setup`: finds what is missing (apt packages, npm packages, the pinned dotnet tool, the notebooks' library in
-/// the local NuGet feed), installs only that, and
+/// the local NuGet feed, the user's Jupyter kernelspec), installs only that, and
 /// says each command before it runs it. Run twice, the second run finds nothing to do.
 /// </summary>
 public static class Installer
@@ -34,6 +34,8 @@ public static class Installer
         var tools = SystemSetupHost.PinnedTools(host.Root);
         if (tools.Count > 0 && !host.ToolsRestored())
             missing.Add(new Missing("dotnet-tool", string.Join(", ", tools.Select(t => $"{t.Id} {t.Version}")), "the notebook kernel, pinned by dotnet-tools.json"));
+        if (!host.KernelspecInstalled())
+            missing.Add(new Missing("kernelspec", Notebooks.Kernelspec.Name, "the notebook kernel for Jupyter and VS Code: --http-local-only, rolls forward to a newer .NET"));
         if (!host.NotebookPackagesCurrent())
             missing.Add(new Missing("nuget-feed", $"Era.Notebooks {Notebooks.NotebookPackages.Version}", "the library the notebooks load, packed by `./era notebooks pack`"));
         return missing;
@@ -67,6 +69,8 @@ public static class Installer
         }
         if (missing.Any(m => m.Kind == "dotnet-tool"))
             Step(host, output, error, "dotnet", ["tool", "restore"]);
+        if (missing.Any(m => m.Kind == "kernelspec"))
+            output.WriteLine($"== kernelspec {Notebooks.Kernelspec.Name}: wrote {host.InstallKernelspec()}");
         if (missing.Any(m => m.Kind == "nuget-feed"))
             Step(host, output, error, Path.Combine(host.Root, "era"), ["notebooks", "pack"]);
 

@@ -21,6 +21,10 @@ public interface ISetupHost
     bool ToolsRestored();
     /// <summary>The local NuGet feed holds the course library the notebooks load, built from the current sources.</summary>
     bool NotebookPackagesCurrent();
+    /// <summary>The user's Jupyter kernelspec <see cref="Notebooks.Kernelspec.Name"/> is the course's.</summary>
+    bool KernelspecInstalled();
+    /// <summary>Writes the course's kernelspec into the user's Jupyter data folder; returns its folder.</summary>
+    string InstallKernelspec();
     /// <summary>Runs a program in the repository root with the console's own output; returns its exit code.</summary>
     int Run(string file, IReadOnlyList<string> args);
 }
@@ -79,6 +83,10 @@ public sealed class SystemSetupHost(string root) : ISetupHost
     }
 
     public bool NotebookPackagesCurrent() => Notebooks.NotebookPackages.IsCurrent(Root);
+
+    public bool KernelspecInstalled() => Notebooks.Kernelspec.IsInstalled();
+
+    public string InstallKernelspec() => Notebooks.Kernelspec.Install();
 
     public int Run(string file, IReadOnlyList<string> args)
     {

@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Era.Cli.Notebooks;
 
 namespace Era.Tests.Notebooks;
 
-/// <summary>The committed notebooks as a reader gets them: valid nbformat 4.5 with VS Code's metadata, executed, no
+/// <summary>The committed notebooks as a reader gets them: valid nbformat 4.5 with metadata that opens as C#, executed, no
 /// errors, and every figure readable where scripts do not run (GitHub, nbviewer) and offline.</summary>
 public sealed partial class NotebookFileTests
 {
@@ -34,16 +35,20 @@ public sealed partial class NotebookFileTests
     }
 
     [Theory, MemberData(nameof(Names))]
-    public void MetadataIsWhatVsCodeWrites(string name)
+    public void MetadataOpensAsCSharpInVsCodesJupyterExtensionAndInPolyglotNotebooks(string name)
     {
         var nb = Load(name);
         Assert.Equal(4, (int)nb["nbformat"]!);
         Assert.Equal(5, (int)nb["nbformat_minor"]!);
-        var meta = nb["metadata"]!;
-        Assert.Equal(".NET (C#)", (string?)meta["kernelspec"]!["display_name"]);
-        Assert.Equal("C#", (string?)meta["kernelspec"]!["language"]);
-        Assert.Equal(".net-csharp", (string?)meta["kernelspec"]!["name"]);
-        Assert.Equal("polyglot-notebook", (string?)meta["language_info"]!["name"]);
+        var meta = nb["metadata"]!.AsObject();
+        // The kernel Jupyter and VS Code's Jupyter extension start: the kernelspec `./era setup` installs, by name.
+        foreach (var (key, value) in Kernelspec.NotebookMetadata()) Assert.True(JsonNode.DeepEquals(value, meta[key]), $"{name}: metadata.{key}");
+        Assert.Equal(Kernelspec.Name, (string?)meta["kernelspec"]!["name"]);
+        Assert.Equal(Kernelspec.Name, Path.GetFileName(Kernelspec.Folder()));
+        foreach (var cell in CodeCells(nb)) Assert.Equal("csharp", VsCodeCellLanguage(meta, cell));
+        // Polyglot Notebooks (retired, still installed here and there): a kernelspec name starting ".net-" marks the
+        // notebook as its own, and the kernel of each cell is read from polyglot_notebook (then dotnet_interactive).
+        Assert.StartsWith(".net-", (string?)meta["kernelspec"]!["name"], StringComparison.Ordinal);
         Assert.Equal("csharp", (string?)meta["polyglot_notebook"]!["kernelInfo"]!["defaultKernelName"]);
         foreach (var cell in CodeCells(nb))
         {
@@ -53,6 +58,41 @@ public sealed partial class NotebookFileTests
         var ids = nb["cells"]!.AsArray().Select(c => (string?)c!["id"]).ToList();
         Assert.All(ids, id => Assert.False(string.IsNullOrEmpty(id)));
         Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
+
+    /// <summary>A code cell's language as VS Code's built-in ipynb deserializer gives it (microsoft/vscode,
+    /// extensions/ipynb/src/deserializers.ts): the cell's metadata.vscode.languageId, else the notebook's
+    /// language_info.name, else kernelspec.language, else python (with the Python extension; plaintext or csharp
+    /// without), lower-cased, "X#" → "Xsharp". A language no installed extension contributes (such as the retired
+    /// Polyglot extension's "polyglot-notebook") leaves the cell without C# highlighting or IntelliSense.</summary>
+    public static string VsCodeCellLanguage(JsonObject notebookMetadata, JsonObject cell)
+    {
+        if (cell["metadata"]?["vscode"]?["languageId"] is JsonValue id && id.TryGetValue(out string? languageId) && languageId.Length > 0)
+            return languageId;
+        string language = NonEmpty(notebookMetadata["language_info"]?["name"]) ?? NonEmpty(notebookMetadata["kernelspec"]?["language"]) ?? "python";
+        language = language.ToLowerInvariant();
+        if (language.Length == 2 && language[1] == '#') return $"{language[0]}sharp";
+        return language is "c++11" or "c++12" or "c++14" ? "c++" : language;
+
+        static string? NonEmpty(JsonNode? n) => n is JsonValue v && v.TryGetValue(out string? s) && s.Length > 0 ? s : null;
+    }
+
+    [Fact]
+    public void TheDeserializerRuleGivesWhatVsCodeGives()
+    {
+        // The rule above on the metadata that writers of .NET notebooks leave: only a C# language name gives csharp.
+        JsonObject Cell(JsonObject? vscode = null) => new() { ["metadata"] = vscode is null ? new JsonObject() : new JsonObject { ["vscode"] = vscode } };
+        JsonObject Meta(string? languageInfo, string? kernelLanguage) => new()
+        {
+            ["language_info"] = languageInfo is null ? null : new JsonObject { ["name"] = languageInfo },
+            ["kernelspec"] = kernelLanguage is null ? null : new JsonObject { ["language"] = kernelLanguage },
+        };
+        Assert.Equal("polyglot-notebook", VsCodeCellLanguage(Meta("polyglot-notebook", "C#"), Cell())); // what Polyglot wrote
+        Assert.Equal("csharp", VsCodeCellLanguage(Meta("C#", "C#"), Cell()));                            // the kernel's own
+        Assert.Equal("csharp", VsCodeCellLanguage(Meta(null, "C#"), Cell()));
+        Assert.Equal("fsharp", VsCodeCellLanguage(Meta("F#", null), Cell()));
+        Assert.Equal("python", VsCodeCellLanguage(Meta(null, null), Cell()));
+        Assert.Equal("csharp", VsCodeCellLanguage(Meta("polyglot-notebook", null), Cell(new JsonObject { ["languageId"] = "csharp" })));
     }
 
     [Theory, MemberData(nameof(Names))]

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Era.Cli.Notebooks;
 using Era.Tests.Cli;
 
 namespace Era.Tests.Notebooks;
@@ -34,7 +35,7 @@ public sealed class NotebookRunnerTests : IDisposable
             ["metadata"] = new JsonObject
             {
                 ["kernelspec"] = new JsonObject { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" },
-                ["language_info"] = new JsonObject { ["name"] = "polyglot-notebook" },
+                ["language_info"] = new JsonObject { ["name"] = "polyglot-notebook" }, // what the retired Polyglot extension wrote
             },
             ["nbformat"] = 4,
             ["nbformat_minor"] = 5,
@@ -50,12 +51,13 @@ public sealed class NotebookRunnerTests : IDisposable
         string nb = Write("ok.ipynb",
             "var x = 6 * 7;\nConsole.WriteLine(\"printed\");",
             "System.Environment.GetEnvironmentVariable(\"ERA_QUICK\") + \"/\" + x",
-            "var live = display(\"step 0\");\nfor (int i = 1; i <= 3; i++) live.Update($\"step {i}\");");
+            "var live = display(\"step 0\");\nfor (int i = 1; i <= 3; i++) live.Update($\"step {i}\");",
+            "System.Environment.GetEnvironmentVariable(\"DOTNET_ROLL_FORWARD\")");
         string outDir = Path.Combine(_dir, "executed");
         var (code, stdout, stderr) = CliRunner.Run("notebooks", "run", nb, "--quick", "--out", outDir);
         Assert.True(code == 0, stdout + stderr);
         var cells = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "ok.ipynb")))!["cells"]!.AsArray();
-        Assert.Equal([1, 2, 3], cells.Select(c => (int)c!["execution_count"]!));
+        Assert.Equal([1, 2, 3, 4], cells.Select(c => (int)c!["execution_count"]!));
         Assert.Contains(cells[0]!["outputs"]!.AsArray(), o => (string?)o!["output_type"] == "stream" && Text(o["text"]).Contains("printed"));
         var result = cells[1]!["outputs"]!.AsArray().Single(o => (string?)o!["output_type"] == "execute_result")!;
         Assert.Equal("1/42", Plain(result));
@@ -63,6 +65,13 @@ public sealed class NotebookRunnerTests : IDisposable
         // another display id than the display: the runner binds them back).
         var displays = cells[2]!["outputs"]!.AsArray().Where(o => (string?)o!["output_type"] == "display_data").ToList();
         Assert.Equal("step 3", Plain(displays.Single()!));
+        // The kernel was started through the installed kernelspec: its environment (the roll-forward) reached the kernel,
+        // which the runner itself never sets.
+        Assert.Equal("Major", Plain(cells[3]!["outputs"]!.AsArray().Single(o => (string?)o!["output_type"] == "execute_result")!));
+        Assert.True(Kernelspec.IsInstalled());
+        // The executed copy carries the course's metadata (C# for VS Code's Jupyter extension), whatever the input said.
+        var meta = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "ok.ipynb")))!["metadata"]!;
+        foreach (var (key, value) in Kernelspec.NotebookMetadata()) Assert.True(JsonNode.DeepEquals(value, meta[key]), key);
         // The original notebook is untouched: no outputs.
         Assert.Empty(JsonNode.Parse(File.ReadAllText(nb))!["cells"]![0]!["outputs"]!.AsArray());
     }
@@ -78,6 +87,25 @@ public sealed class NotebookRunnerTests : IDisposable
         Assert.Contains("CS0103", stderr); // the compiler's diagnostic, not just "compilation error"
         Assert.Equal(before, File.ReadAllText(nb));
         Assert.False(File.Exists(Path.Combine(_dir, "never.txt")), "cells after the failing one must not run");
+    }
+
+    [Fact]
+    public void AKernelspecThatShadowsTheInstalledOneIsRefused()
+    {
+        // A private copy found first (JUPYTER_PATH comes before the user's folder): the run names both and starts nothing.
+        string shadow = Path.Combine(_dir, "jupyter");
+        Kernelspec.Install(shadow);
+        string nb = Write("shadowed.ipynb", "File.WriteAllText(\"never.txt\", \"ran\");");
+        var results = NotebookRunner.Run(new NotebookRunOptions
+        {
+            Notebooks = [nb],
+            OutputDirectory = Path.Combine(_dir, "x"),
+            KernelEnvironment = new Dictionary<string, string> { ["JUPYTER_PATH"] = shadow },
+        }, TextWriter.Null);
+        var r = Assert.Single(results);
+        Assert.False(r.Ok);
+        Assert.Contains($"Jupyter finds the kernelspec .net-csharp in {Kernelspec.Folder(shadow)}, before {Kernelspec.Folder()}", r.Message);
+        Assert.False(File.Exists(Path.Combine(_dir, "never.txt")));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public class SetupTests
         public HashSet<string> Installed = [];
         public HashSet<string> Candidates = [.. AllApt, "npm"];
         public HashSet<string> Commands = ["apt-get", "npm", "dotnet"];
-        public bool NpmCurrent, Tools, Packed = true;
+        public bool NpmCurrent, Tools, Packed = true, Kernel = true;
         public bool User { get; init; }
         public List<string> Ran = [];
 
@@ -27,6 +27,8 @@ public class SetupTests
         public bool NpmPackagesCurrent() => NpmCurrent;
         public bool ToolsRestored() => Tools;
         public bool NotebookPackagesCurrent() => Packed;
+        public bool KernelspecInstalled() => Kernel;
+        public string InstallKernelspec() { Kernel = true; return "/fake/kernels/.net-csharp"; }
 
         public int Run(string file, IReadOnlyList<string> args)
         {
@@ -56,7 +58,7 @@ public class SetupTests
     [Fact]
     public void AFreshMachineGetsOneUpdateThenOneInstallThenNpmThenTheTool_AndASecondRunDoesNothing()
     {
-        var host = new FakeHost { Installed = ["python3-numpy"], Packed = false };
+        var host = new FakeHost { Installed = ["python3-numpy"], Packed = false, Kernel = false };
         var (code, output, err) = Install(host);
         Assert.Equal((0, ""), (code, err));
         var expectedApt = AllApt.Where(p => p != "python3-numpy");
@@ -69,6 +71,8 @@ public class SetupTests
             $"{Path.Combine(host.Root, "era")} notebooks pack",
         ], host.Ran);
         foreach (var ran in host.Ran) Assert.Contains($"== {ran}\n", output, StringComparison.Ordinal); // says what it does
+        Assert.Contains("== kernelspec .net-csharp: wrote /fake/kernels/.net-csharp\n", output, StringComparison.Ordinal);
+        Assert.True(host.Kernel);
         Assert.Contains("done, everything is installed", output, StringComparison.Ordinal);
 
         host.Ran.Clear();
@@ -141,6 +145,12 @@ public class SetupTests
         Assert.Equal(3, lines.Length);
         Assert.StartsWith("missing: apt python3-torch (", lines[0], StringComparison.Ordinal);
         Assert.StartsWith("missing: npm lib/web (", lines[1], StringComparison.Ordinal);
+
+        var noKernel = new FakeHost { Installed = [.. AllApt], NpmCurrent = true, Tools = true, Kernel = false };
+        o = new StringWriter();
+        Assert.Equal(1, Installer.Check(noKernel, o));
+        Assert.StartsWith("missing: kernelspec .net-csharp (the notebook kernel for Jupyter and VS Code", o.ToString(), StringComparison.Ordinal);
+        Assert.False(noKernel.Kernel); // --check installs nothing
 
         var complete = new FakeHost { Installed = [.. AllApt], NpmCurrent = true, Tools = true };
         o = new StringWriter();
