@@ -37,24 +37,34 @@ public static class Markdown
         return Markdig.Markdown.ToHtml(doc, Pipeline);
     }
 
-    /// <summary>The first heading's text and the first paragraph (as HTML) of a notebook's markdown, for the index.</summary>
+    /// <summary>
+    /// The first heading's text and, for the index, the first paragraph after it as HTML: whole sentences, so a
+    /// paragraph that leads into a list ("… You will" or "…:") is taken through the list that finishes it.
+    /// </summary>
     public static (string? Title, string? Summary) TitleAndSummary(IEnumerable<string> markdownCells)
     {
-        string? title = null, summary = null;
+        string? title = null;
         foreach (var cell in markdownCells)
         {
             var doc = Parse(cell);
-            foreach (var block in doc)
+            for (int i = 0; i < doc.Count; i++)
             {
-                if (title is null && block is HeadingBlock h)
+                if (title is null && doc[i] is HeadingBlock h)
                     title = InlineText(h.Inline);
-                else if (title is not null && summary is null && block is ParagraphBlock p)
-                    summary = Markdig.Markdown.ToHtml(cell[p.Span.Start..(p.Span.End + 1)], Pipeline).Trim();
-                if (title is not null && summary is not null) return (title, summary);
+                else if (title is not null && doc[i] is ParagraphBlock p)
+                {
+                    int end = p.Span.End;
+                    if (!EndsASentence(InlineText(p.Inline)) && i + 1 < doc.Count && doc[i + 1] is ListBlock list) end = list.Span.End;
+                    return (title, Markdig.Markdown.ToHtml(cell[p.Span.Start..(end + 1)], Pipeline).Trim());
+                }
             }
         }
-        return (title, summary);
+        return (title, null);
     }
+
+    /// <summary>Whether a paragraph's text ends as a sentence does (., ! or ?, perhaps inside a closing bracket or quote).</summary>
+    private static bool EndsASentence(string text) =>
+        text.TrimEnd().TrimEnd(')', '"', '\'', '\u201d') is { Length: > 0 } t && t[^1] is '.' or '!' or '?';
 
     private static string InlineText(ContainerInline? inline)
     {

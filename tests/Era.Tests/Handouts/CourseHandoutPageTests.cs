@@ -68,4 +68,29 @@ public class CourseHandoutPageTests(CourseHandoutsFixture handouts) : IClassFixt
         var png = Png.Decode(await page.ScreenshotDataAsync(new ScreenshotOptions { Type = ScreenshotType.Png }));
         Assert.True(png.BrightnessVariance() > 100, $"{file}: brightness variance {png.BrightnessVariance():0.0}: blank?");
     }
+
+    [Fact]
+    public async Task EachIndexSummaryIsWholeSentences()
+    {
+        var (page, errors, _, _) = await HandoutPageTests.OpenAsync(handouts.Browser, Path.Combine(handouts.Out, "index.html"));
+        await using var _ = page;
+        await HandoutPageTests.WaitReadyAsync(page);
+        // What a student reads under each notebook's title: the entry's text without the title link, typeset.
+        var summaries = await page.EvaluateExpressionAsync<string[]>("""
+            Array.from(document.querySelectorAll('ol.course > li'), li => {
+              const text = li.innerText, title = li.querySelector('a').innerText;
+              return text.slice(text.indexOf(title) + title.length).trim();
+            })
+            """);
+        Assert.Equal(Repo.Notebooks.Length, summaries.Length);
+        Assert.All(summaries, s =>
+        {
+            Assert.True(s.Length > 80, $"summary too short to say what the notebook teaches: \"{s}\"");
+            Assert.True(s.TrimEnd(')', '"', '\u201d')[^1] is '.' or '!' or '?', $"summary stops mid-sentence: \"…{s[Math.Max(0, s.Length - 60)..]}\"");
+        });
+        // The notebooks' opening paragraphs lead into a list ("You will"): the list is part of the summary.
+        Assert.All(summaries, s => Assert.DoesNotMatch(@"You will\s*$", s));
+        Assert.Equal(Repo.Notebooks.Length, await page.EvaluateExpressionAsync<int>("document.querySelectorAll('ol.course > li ol').length"));
+        Assert.Empty(errors);
+    }
 }

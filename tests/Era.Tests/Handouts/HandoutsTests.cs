@@ -75,6 +75,17 @@ public class HandoutsTests : IDisposable
     }
 
     [Fact]
+    public void ASummaryThatLeadsIntoAListEndsWithTheList()
+    {
+        var (title, summary) = Markdown.TitleAndSummary(["# One\n\nFirst the idea. You will\n\n1. do a,\n2. do b.\n\nMore later.\n"]);
+        Assert.Equal("One", title);
+        Assert.Equal("<p>First the idea. You will</p>\n<ol>\n<li>do a,</li>\n<li>do b.</li>\n</ol>", summary);
+        // A paragraph that ends a sentence is the summary alone, even with a list after it.
+        (_, summary) = Markdown.TitleAndSummary(["# Two", "Whole sentence (really).\n\n- a list\n"]);
+        Assert.Equal("<p>Whole sentence (really).</p>", summary);
+    }
+
+    [Fact]
     public void PagesInlineTheirScriptsFontsAndPicturesOnce()
     {
         Write();
