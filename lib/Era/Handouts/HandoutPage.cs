@@ -217,7 +217,7 @@ public static partial class HandoutPage
         .output table { border-collapse: collapse; font: 0.8rem/1.4 system-ui, "DejaVu Sans", sans-serif; }
         .output th, .output td { border: 1px solid var(--rule); padding: 0.2rem 0.5rem; text-align: right; }
         .output th { background: var(--code-bg); }
-        .markdown table { border-collapse: collapse; }
+        .markdown table { border-collapse: collapse; display: block; max-width: 100%; overflow-x: auto; }
         .markdown th, .markdown td { border: 1px solid var(--rule); padding: 0.25rem 0.6rem; }
         figure { margin: 0.6rem 0; }
         figure img { max-width: 100%; height: auto; }
@@ -227,6 +227,18 @@ public static partial class HandoutPage
         div.math, span.math.display { display: block; overflow-x: auto; overflow-y: hidden; }
         ol.course li { margin: 0.8rem 0; }
         ol.course li p { margin: 0.2rem 0; }
+        p, li, td, th { overflow-wrap: break-word; }
+        :not(pre) > code { overflow-wrap: anywhere; }
+        /* A phone: the prompt above its cell (the margin it sits in on a wide screen is not there), less padding.
+           Wide tables, code, figures and display math scroll sideways in their own box; the page does not. */
+        @media screen and (max-width: 40rem) {
+          html { font-size: 16px; }
+          h1 { font-size: 1.6rem; } h2 { font-size: 1.3rem; }
+          nav, main { padding-left: 0.75rem; padding-right: 0.75rem; }
+          .cell.code .prompt { position: static; display: block; width: auto; text-align: left; margin-bottom: 0.2rem; }
+          .outputs { padding-left: 0.5rem; }
+          .source pre { padding: 0.6rem 0.7rem; }
+        }
         @media print {
           html { font-size: 11pt; }
           nav { display: none; }

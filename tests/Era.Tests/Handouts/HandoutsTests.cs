@@ -86,6 +86,16 @@ public class HandoutsTests : IDisposable
     }
 
     [Fact]
+    public void DisplayMathOverSeveralLinesStaysOneFormula()
+    {
+        // A line of the formula that starts with "- " is a minus sign, not a list (as Jupyter shows it).
+        string html = Markdown.ToHtml("Batch norm:\n\n$$a = b\n- c \\Big(d\n+ e\\Big)$$\n\nand `$$` in code, then\n\n```\n$$\n- x\n```\n");
+        Assert.Contains("<span class=\"math display\">\\[a = b - c \\Big(d + e\\Big)\\]</span>", html);
+        Assert.DoesNotContain("<li>", html);
+        Assert.Contains("<pre><code>$$\n- x\n</code></pre>", html);
+    }
+
+    [Fact]
     public void PagesInlineTheirScriptsFontsAndPicturesOnce()
     {
         Write();
