@@ -55,7 +55,7 @@ public class HandoutsTests : IDisposable
     public void OnePagePerNotebookAnIndexTheWorkbookAndTheGuide()
     {
         var result = Write();
-        Assert.Equal(["01-backprop.html", "02-mnist.html", "backprop.xlsx", "check-your-sheet.html", "index.html"], result.Files.Select(f => f.File));
+        Assert.Equal(["01-backprop.html", "02-mnist.html", "backprop.xlsx", "check-your-sheet.html", "index.html", "playground.html"], result.Files.Select(f => f.File));
         Assert.All(result.Files, f => Assert.Equal(new FileInfo(Path.Combine(Out, f.File)).Length, f.Bytes));
         Assert.Equal([".era-handouts", .. result.Files.Select(f => f.File)], Directory.GetFiles(Out).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
