@@ -133,4 +133,17 @@ public class CourseHandoutPageTests(CourseHandoutsFixture handouts) : IClassFixt
             .map(e => `${name(e)} in ${[1, 2, 3, 4, 5, 6].map(n => { let a = e; for (let i = 0; i < n && a; i++) a = a.parentElement; return a ? name(a) : ''; }).join(' < ')}, right ${Math.round(e.getBoundingClientRect().right)}: ${(e.textContent || '').trim().slice(0, 40)}`);
         })()
         """;
+
+    /// <summary>A page shows neither the kernel's loader chatter nor a path of the machine that ran the notebooks
+    /// (it shows what the committed notebooks hold: this passes once they are executed by the current runner).</summary>
+    [Theory]
+    [MemberData(nameof(Pages))]
+    public async Task NoPageShowsAMachinePathOrKernelChatter(string file)
+    {
+        var (page, _, _, _) = await HandoutPageTests.OpenAsync(handouts.Browser, Path.Combine(handouts.Out, file));
+        await using var _ = page;
+        await HandoutPageTests.WaitReadyAsync(page);
+        var found = MachineText.Find(await page.EvaluateExpressionAsync<string>("document.body.innerText")).ToList();
+        Assert.True(found.Count == 0, $"{file}: {string.Join("; ", found)}");
+    }
 }
