@@ -65,7 +65,7 @@ public static class NetworkScript
         js.Append("  ],\n");
         js.Append("  // One row of the table from the leaves' values (i1, i2, t1, t2, w1..w8): every column, by name.\n");
         js.Append("  row: function (v) {\n");
-        foreach (var leaf in leaves.Keys) js.Append($"    var {leaf} = v.{leaf};\n");
+        js.Append("    var ").Append(string.Join(", ", leaves.Keys.Select(leaf => $"{leaf} = v.{leaf}"))).Append(";\n");
         foreach (var d in graph.Definitions) js.Append($"    var {d.Name} = {Render.JavaScript(d.Body)};\n");
         foreach (var (w, d) in gradients) js.Append($"    var {Gradient(w)} = {Render.JavaScript(d.ClosedForm)};\n");
         js.Append("    return {\n");

@@ -36,18 +36,7 @@ var EraNetwork = {
   ],
   // One row of the table from the leaves' values (i1, i2, t1, t2, w1..w8): every column, by name.
   row: function (v) {
-    var i1 = v.i1;
-    var i2 = v.i2;
-    var t1 = v.t1;
-    var t2 = v.t2;
-    var w1 = v.w1;
-    var w2 = v.w2;
-    var w3 = v.w3;
-    var w4 = v.w4;
-    var w5 = v.w5;
-    var w6 = v.w6;
-    var w7 = v.w7;
-    var w8 = v.w8;
+    var i1 = v.i1, i2 = v.i2, t1 = v.t1, t2 = v.t2, w1 = v.w1, w2 = v.w2, w3 = v.w3, w4 = v.w4, w5 = v.w5, w6 = v.w6, w7 = v.w7, w8 = v.w8;
     var h1 = w1 * i1 + w2 * i2;
     var a_h1 = 1 / (1 + Math.exp(-h1));
     var h2 = w3 * i1 + w4 * i2;
