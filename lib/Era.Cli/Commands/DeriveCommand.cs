@@ -8,14 +8,15 @@ namespace Era.Cli.Commands;
 /// <summary>`./era derive`: the chain-rule derivation of ∂E_total/∂w, computed by the symbolic algebra.</summary>
 internal static class DeriveCommand
 {
-    public static readonly string[] Formats = ["text", "latex"];
+    public static readonly string[] Formats = ["text", "latex", "js"];
 
     public static Command Create()
     {
         var command = new Command("derive", "The chain-rule derivation of ∂E_total/∂w for one weight or all eight: the chain of " +
             "factors, each factor's symbolic form and value, the sum over the paths, and the closed form.");
         var weight = TypedOptions.Choice("--weight", "the weight to derive", ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "all"], "all");
-        var format = TypedOptions.Choice("--format", "text (terminal) or latex (KaTeX/MathJax, for notebooks and pages)", Formats, "text");
+        var format = TypedOptions.Choice("--format", "text (terminal), latex (KaTeX/MathJax, for notebooks and pages) or js (the whole network as the "
+            + $"handouts' playground runs it: forward pass and all eight gradients, no values; {NetworkScript.RepositoryPath})", Formats, "text");
         var network = new NetworkOptions();
         command.Options.Add(weight);
         command.Options.Add(format);
@@ -32,6 +33,12 @@ internal static class DeriveCommand
             var config = network.Config(parse);
             var names = w == "all" ? Backprop.Weights.Names : [w];
             var output = parse.InvocationConfiguration.Output;
+            if (fmt == "js")
+            {
+                if (w != "all") throw new UsageException("--weight", "--format js writes the whole network: all eight gradients (leave --weight out)");
+                output.Write(NetworkScript.Generate());
+                return Cli.ExitOk;
+            }
             output.Write(fmt == "latex" ? Latex(config, names) : Text(config, names));
             return Cli.ExitOk;
         });

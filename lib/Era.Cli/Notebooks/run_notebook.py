@@ -20,6 +20,17 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 BOOTSTRAP_MARKER = "dotnet-interactive-this-cell"
 
 
+def is_kernel_chatter(output):
+    """What the kernel says about itself rather than the cell: its JavaScript loader, the "Installed Packages" list
+    of a `#r "nuget: …"` and its "Loading extensions from `<the NuGet cache's absolute path>`" lines. None of it is
+    the course's, and the paths are the machine's: kept out of executed notebooks (and so out of the handouts)."""
+    data = output.get("data", {})
+    joined = lambda v: "".join(v) if isinstance(v, list) else str(v)   # a saved notebook may hold a list of lines
+    html, text = joined(data.get("text/html", "")), joined(data.get("text/plain", ""))
+    return (BOOTSTRAP_MARKER in html or "<strong>Installed Packages</strong>" in html
+            or (not html and text.startswith("Loading extension")))
+
+
 class DotnetInteractiveClient(NotebookClient):
     """nbclient, plus one fix for the kernel (Microsoft.dotnet-interactive 1.0.712001): `display(x).Update(y)` is
     sent as update_display_data under an id that is not the one its display_data carried. An update with an id
@@ -106,8 +117,7 @@ def main():
     nb.metadata.update(json.loads(a.metadata))
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs
-                            if BOOTSTRAP_MARKER not in str(o.get("data", {}).get("text/html", ""))]
+            cell.outputs = [o for o in cell.outputs if not is_kernel_chatter(o)]
             for o in cell.outputs:
                 o.pop("transient", None)
     nbformat.validate(nb)

@@ -17,6 +17,7 @@ public static class Requirements
         ("python3-nbclient", "executes notebooks headless"),
         ("jupyter-nbconvert", "converts executed notebooks"),
         ("binutils", "readelf, which the TorchSharp loader's tests check their ELF reading against"),
+        ("poppler-utils", "pdftoppm, which renders LibreOffice's PDF of the workbook for the print test"),
     ];
 
     /// <summary>npm itself: installed from apt only when the machine has no npm (Node from nodesource ships its own,

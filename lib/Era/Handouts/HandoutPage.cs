@@ -146,7 +146,7 @@ public static partial class HandoutPage
     }
 
     /// <summary>"&lt;/script" inside inlined code would end the script element early.</summary>
-    private static string ScriptSafe(string js) => js.Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase);
+    internal static string ScriptSafe(string js) => js.Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase);
 
     // Outputs written for classic Jupyter load plotly.js through require.js: this stand-in hands them the inlined one.
     private const string RequireShim = """
@@ -217,7 +217,7 @@ public static partial class HandoutPage
         .output table { border-collapse: collapse; font: 0.8rem/1.4 system-ui, "DejaVu Sans", sans-serif; }
         .output th, .output td { border: 1px solid var(--rule); padding: 0.2rem 0.5rem; text-align: right; }
         .output th { background: var(--code-bg); }
-        .markdown table { border-collapse: collapse; }
+        .markdown table { border-collapse: collapse; display: block; max-width: 100%; overflow-x: auto; }
         .markdown th, .markdown td { border: 1px solid var(--rule); padding: 0.25rem 0.6rem; }
         figure { margin: 0.6rem 0; }
         figure img { max-width: 100%; height: auto; }
@@ -225,8 +225,37 @@ public static partial class HandoutPage
         .js figure.figure.undrawn .fallback { display: block; }
         .js figure.figure.undrawn .interactive { display: none; }
         div.math, span.math.display { display: block; overflow-x: auto; overflow-y: hidden; }
+        .playground form { display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; font: 0.85rem/1.4 system-ui, "DejaVu Sans", sans-serif; }
+        .playground fieldset { border: 1px solid var(--rule); border-radius: 4px; margin: 0; padding: 0.3rem 0.6rem 0.5rem;
+                               display: flex; flex-wrap: wrap; gap: 0.3rem 0.8rem; align-items: center; min-width: 0; }
+        .playground label { white-space: nowrap; }
+        .playground input[type=text] { font: 0.85rem "DejaVu Sans Mono", monospace; width: 6.5em; }
+        .playground .slider { flex: 1 1 14rem; display: flex; gap: 0.5rem; align-items: center; }
+        .playground .slider input { flex: 1; min-width: 8rem; }
+        .playground-error { color: #a50e0e; background: #fdf3f2; padding: 0.4rem 0.6rem; font: 0.9rem/1.4 system-ui, "DejaVu Sans", sans-serif; }
+        #playground-network { width: 100%; max-width: 36rem; height: auto; display: block; margin: 0.6rem auto; }
+        #playground-network .node { fill: #fff; stroke: var(--ink); stroke-width: 1.5; }
+        #playground-network text { font: 10px system-ui, "DejaVu Sans", sans-serif; fill: var(--ink); }
+        #playground-network .name { font-weight: bold; }
+        #playground-network .weight, #playground-network .target { fill: var(--muted); }
+        #playground-network .weight { paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+        .playground-row td[data-playground] { font: 0.8rem "DejaVu Sans Mono", monospace; white-space: nowrap; }
+        .playground-row th { text-align: left; }
+        .playground-row td:last-child { text-align: left; }
         ol.course li { margin: 0.8rem 0; }
         ol.course li p { margin: 0.2rem 0; }
+        p, li, td, th { overflow-wrap: break-word; }
+        :not(pre) > code { overflow-wrap: anywhere; }
+        /* A phone: the prompt above its cell (the margin it sits in on a wide screen is not there), less padding.
+           Wide tables, code, figures and display math scroll sideways in their own box; the page does not. */
+        @media screen and (max-width: 40rem) {
+          html { font-size: 16px; }
+          h1 { font-size: 1.6rem; } h2 { font-size: 1.3rem; }
+          nav, main { padding-left: 0.75rem; padding-right: 0.75rem; }
+          .cell.code .prompt { position: static; display: block; width: auto; text-align: left; margin-bottom: 0.2rem; }
+          .outputs { padding-left: 0.5rem; }
+          .source pre { padding: 0.6rem 0.7rem; }
+        }
         @media print {
           html { font-size: 11pt; }
           nav { display: none; }

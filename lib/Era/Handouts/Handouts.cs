@@ -28,7 +28,7 @@ public sealed record HandoutsResult(string OutputDirectory, IReadOnlyList<(strin
 
 /// <summary>
 /// `era handouts`: the course handed out as files. One standalone page per notebook, an index page (what each notebook
-/// teaches, in order), the backprop workbook, and a one-page guide to checking a spreadsheet with `era check-sheet`.
+/// teaches, in order), the live 2-2-2 playground, the backprop workbook, and a one-page guide to checking a spreadsheet with `era check-sheet`.
 /// Everything is written into a temporary folder beside the target and moved into place at the end.
 /// </summary>
 public static class Handouts
@@ -72,6 +72,7 @@ public static class Handouts
                 entries.Add((page, title, summary));
             }
             BackpropWorkbook.WriteFile(Path.Combine(temp, Workbook), NetworkConfig.Classic);
+            File.WriteAllText(Path.Combine(temp, Playground.PageName), Playground.Page(assets), Utf8);
             File.WriteAllText(Path.Combine(temp, GuidePage), HandoutPage.ForMarkdown("Check your own spreadsheet", CheckSheetGuide.Markdown, assets), Utf8);
             File.WriteAllText(Path.Combine(temp, IndexPage), Index(entries, assets), Utf8);
             File.WriteAllText(Path.Combine(temp, Marker), "written by `era handouts`; the whole folder is replaced by the next run\n", Utf8);
@@ -102,6 +103,8 @@ public static class Handouts
             body.Append("</li>\n");
         }
         body.Append("</ol>\n<h2>To work with</h2>\n<ul>\n");
+        body.Append($"<li><a href=\"{Playground.PageName}\">{Playground.Title}</a>: inputs, weights, η and the iteration "
+            + "in your hands, the diagram, the table's row and the loss curves redrawn as you change them (in the page, offline).</li>\n");
         body.Append($"<li><a href=\"{Workbook}\">{Workbook}</a>: the 2-2-2 network's iteration table as a live Excel workbook "
             + "(change a yellow cell and every table and chart follows).</li>\n");
         body.Append($"<li><a href=\"{GuidePage}\">Check your own spreadsheet</a> with <code>era check-sheet</code>.</li>\n");

@@ -17,6 +17,10 @@ public sealed partial class WebAssets
     public required string KatexJs { get; init; }
     public required string PlotlyJs { get; init; }
 
+    /// <summary>The playground's network (generated from lib/Era/Symbolic) and its page script, from lib/web/playground.</summary>
+    public required string PlaygroundNetworkJs { get; init; }
+    public required string PlaygroundJs { get; init; }
+
     /// <summary>Reads the assets; throws <see cref="HandoutException"/> with the fix (`npm ci --prefix lib/web`) when one is missing.</summary>
     public static WebAssets Load()
     {
@@ -28,8 +32,14 @@ public sealed partial class WebAssets
         string plotly;
         try { plotly = File.ReadAllText(Figures.PlotlyJs.LocalScriptPath()); }
         catch (FigureRenderException e) { throw new HandoutException(e.Message, e); }
+        string playground = Path.Combine(web ?? "lib/web", "playground");
+        string network = Path.Combine(playground, "network.js"), page = Path.Combine(playground, "playground.js");
+        if (!File.Exists(network) || !File.Exists(page))
+            throw new HandoutException($"the playground's scripts are missing ({playground}): they are part of the repository");
         return new WebAssets
         {
+            PlaygroundNetworkJs = File.ReadAllText(network),
+            PlaygroundJs = File.ReadAllText(page),
             KatexCss = InlineFonts(File.ReadAllText(css), Path.Combine(dist, "fonts")),
             KatexJs = File.ReadAllText(js),
             PlotlyJs = plotly,

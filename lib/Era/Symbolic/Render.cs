@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace Era.Symbolic;
 
@@ -6,11 +7,52 @@ namespace Era.Symbolic;
 /// Writes an expression as plain text (Unicode: −, ·, ², σ) or as LaTeX (KaTeX/MathJax), with only the parentheses
 /// the precedence needs: sums 1, negation 2, products 3, powers 4, names, numbers and functions 5.
 /// </summary>
-public static class Render
+public static partial class Render
 {
     public static string Text(Expr e) => Write(e, latex: false);
 
     public static string Latex(Expr e) => Write(e, latex: true);
+
+    /// <summary>
+    /// A JavaScript expression that computes exactly what <see cref="Expr.Evaluate"/> computes, operation for operation
+    /// in the same order (so the same IEEE doubles, up to Math.exp's last bit): parentheses wherever the tree's
+    /// grouping differs from JavaScript's left-to-right reading, σ(x) as 1 / (1 + Math.exp(-x)). Variables must be
+    /// JavaScript identifiers (the network's names are: a_h1, E_total).
+    /// </summary>
+    public static string JavaScript(Expr e)
+    {
+        static int Precedence(Expr e) => e switch
+        {
+            Add or Sub => 1,
+            Mul or Sigmoid => 3,            // σ is written as a division
+            Neg => 4,
+            Const c when c.Value < 0 => 4,
+            _ => 5,
+        };
+        // Left-associative operators: a left operand of the same precedence needs no parentheses, a right one does.
+        static string Left(Expr child, int op) => Precedence(child) >= op ? JavaScript(child) : $"({JavaScript(child)})";
+        static string Right(Expr child, int op) => Precedence(child) > op ? JavaScript(child) : $"({JavaScript(child)})";
+        static string Atom(Expr child) => Precedence(child) >= 5 ? JavaScript(child) : $"({JavaScript(child)})";
+        static string Literal(double v) => double.IsFinite(v)
+            ? v.ToString("R", CultureInfo.InvariantCulture)
+            : throw new ArgumentException($"{v} has no JavaScript literal in an expression");
+        return e switch
+        {
+            Const c => Literal(c.Value),
+            Var v => Identifier().IsMatch(v.Name) ? v.Name : throw new ArgumentException($"'{v.Name}' is not a JavaScript identifier"),
+            Add a => $"{Left(a.Left, 1)} + {Right(a.Right, 1)}",
+            Sub s => $"{Left(s.Left, 1)} - {Right(s.Right, 1)}",
+            Mul m => $"{Left(m.Left, 3)} * {Right(m.Right, 3)}",
+            Neg n => $"-{Atom(n.Operand)}",
+            Pow p => $"Math.pow({JavaScript(p.Base)}, {Literal(p.Exponent)})",
+            Exp x => $"Math.exp({JavaScript(x.Operand)})",
+            Sigmoid s => $"1 / (1 + Math.exp(-{Atom(s.Operand)}))",
+            _ => throw new NotSupportedException(e.GetType().Name),
+        };
+    }
+
+    [GeneratedRegex("^[A-Za-z_$][A-Za-z0-9_$]*$")]
+    private static partial Regex Identifier();
 
     /// <summary>∂y/∂x as text (∂E1/∂a_o1) or LaTeX (\frac{\partial E_{1}}{\partial a_{o1}}).</summary>
     public static string Partial(string y, string x, bool latex) =>

@@ -16,6 +16,19 @@ public class DeriveCliTests
     }
 
     [Fact]
+    public void JsIsThePlaygroundsNetworkScript()
+    {
+        var (exit, stdout, stderr) = CliRunner.Run("derive", "--format", "js");
+        Assert.Equal(0, exit);
+        Assert.Equal("", stderr);
+        Assert.Equal(Era.Symbolic.NetworkScript.Generate(), stdout);
+        (exit, _, stderr) = CliRunner.Run("derive", "--format", "js", "--weight", "w5");
+        Assert.Equal(2, exit);
+        Assert.Contains("--weight", stderr);
+        Assert.Contains("--format js writes the whole network", stderr);
+    }
+
+    [Fact]
     public void OneWeightAndValuesFollowTheBiases()
     {
         var (exit, stdout, _) = CliRunner.Run("derive", "--weight", "w5", "--biases", "0.35,0.6");

@@ -55,7 +55,7 @@ public class HandoutsTests : IDisposable
     public void OnePagePerNotebookAnIndexTheWorkbookAndTheGuide()
     {
         var result = Write();
-        Assert.Equal(["01-backprop.html", "02-mnist.html", "backprop.xlsx", "check-your-sheet.html", "index.html"], result.Files.Select(f => f.File));
+        Assert.Equal(["01-backprop.html", "02-mnist.html", "backprop.xlsx", "check-your-sheet.html", "index.html", "playground.html"], result.Files.Select(f => f.File));
         Assert.All(result.Files, f => Assert.Equal(new FileInfo(Path.Combine(Out, f.File)).Length, f.Bytes));
         Assert.Equal([".era-handouts", .. result.Files.Select(f => f.File)], Directory.GetFiles(Out).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
@@ -72,6 +72,27 @@ public class HandoutsTests : IDisposable
         Assert.Contains("<p>A convolutional network under 20k parameters", index);
         Assert.Contains("<a href=\"backprop.xlsx\">", index);
         Assert.Contains("<a href=\"check-your-sheet.html\">", index);
+    }
+
+    [Fact]
+    public void ASummaryThatLeadsIntoAListEndsWithTheList()
+    {
+        var (title, summary) = Markdown.TitleAndSummary(["# One\n\nFirst the idea. You will\n\n1. do a,\n2. do b.\n\nMore later.\n"]);
+        Assert.Equal("One", title);
+        Assert.Equal("<p>First the idea. You will</p>\n<ol>\n<li>do a,</li>\n<li>do b.</li>\n</ol>", summary);
+        // A paragraph that ends a sentence is the summary alone, even with a list after it.
+        (_, summary) = Markdown.TitleAndSummary(["# Two", "Whole sentence (really).\n\n- a list\n"]);
+        Assert.Equal("<p>Whole sentence (really).</p>", summary);
+    }
+
+    [Fact]
+    public void DisplayMathOverSeveralLinesStaysOneFormula()
+    {
+        // A line of the formula that starts with "- " is a minus sign, not a list (as Jupyter shows it).
+        string html = Markdown.ToHtml("Batch norm:\n\n$$a = b\n- c \\Big(d\n+ e\\Big)$$\n\nand `$$` in code, then\n\n```\n$$\n- x\n```\n");
+        Assert.Contains("<span class=\"math display\">\\[a = b - c \\Big(d + e\\Big)\\]</span>", html);
+        Assert.DoesNotContain("<li>", html);
+        Assert.Contains("<pre><code>$$\n- x\n</code></pre>", html);
     }
 
     [Fact]

@@ -127,6 +127,18 @@ public sealed partial class NotebookFileTests
         Assert.True(Outputs(nb).Count() >= cells.Count - 2, $"{name}: most code cells should show something");
     }
 
+    /// <summary>
+    /// No output shows the kernel's loader chatter or a path of the machine that ran the notebook (the runner drops
+    /// the chatter; cells print paths relative to the notebook). Committed notebooks are regenerated with
+    /// `./era notebooks run --in-place`: a notebook saved before the runner dropped the chatter fails here until then.
+    /// </summary>
+    [Theory, MemberData(nameof(Names))]
+    public void ShowsNoMachinePathAndNoKernelChatter(string name)
+    {
+        var found = MachineText.Outputs(Load(name)).SelectMany(o => MachineText.Find(o.Text).Select(f => $"cell {o.Cell}: {f}")).ToList();
+        Assert.True(found.Count == 0, $"{name}: {string.Join("; ", found)}");
+    }
+
     [Theory, MemberData(nameof(Names))]
     public void EveryFigureCarriesAStaticImageAndNeedsNoCdnOffline(string name)
     {

@@ -24,6 +24,10 @@ public sealed class NotebookQuickRunTests
             var outputs = cells.Where(c => (string?)c!["cell_type"] == "code").SelectMany(c => c!["outputs"]!.AsArray()).ToList();
             Assert.DoesNotContain(outputs, o => (string?)o!["output_type"] == "error");
             Assert.NotEmpty(outputs);
+            // The runner keeps the kernel's loader chatter out, and the cells print no path of this machine.
+            var found = MachineText.Outputs(JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, name)))!.AsObject())
+                .SelectMany(o => MachineText.Find(o.Text).Select(f => $"cell {o.Cell}: {f}")).ToList();
+            Assert.True(found.Count == 0, $"{name}: {string.Join("; ", found)}");
         }
         finally
         {

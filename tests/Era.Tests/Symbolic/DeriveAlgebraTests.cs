@@ -11,7 +11,7 @@ public class DeriveAlgebraTests
     private static readonly Var X = new("x"), Y = new("y");
 
     /// <summary>Random expressions in x and y, small enough that exp and powers stay moderate on [−1, 1].</summary>
-    private static Gen<Expr> Exprs(int depth)
+    internal static Gen<Expr> Exprs(int depth)
     {
         var leaf = Gen.OneOf(
             Gen.Elements<Expr>(X, Y, X, Y),

@@ -214,10 +214,11 @@ public static class BackpropWorkbook
         int eTot = f.IndexOf("E_tot");
 
         string? drawingId = null;
+        var chart = new ChartPlace(cols.Count + 1, TableFormulas.HeaderRow - 1, cols.Count + 12, TableFormulas.HeaderRow + 22);
         if (withChart)
         {
             string range = $"{CellRef.Sheet(TableSheet)}!{CellRef.Absolute(eTot, first)}:{CellRef.Absolute(eTot, last)}";
-            drawingId = Charts.AddLineChart(part, new ChartPlace(cols.Count + 1, TableFormulas.HeaderRow - 1, cols.Count + 12, TableFormulas.HeaderRow + 22),
+            drawingId = Charts.AddLineChart(part, chart,
                 "E_total over iterations", "iteration", "E_total", categoriesRef: null, categories: null,
                 [new ChartSeries($"{CellRef.Sheet(TableSheet)}!{CellRef.Absolute(eTot, TableFormulas.HeaderRow)}", "E_tot", range, table.Losses())]);
         }
@@ -238,7 +239,7 @@ public static class BackpropWorkbook
             for (int i = 0; i < cols.Count; i++)
                 s.Formula(i, row, f.Formula(cols[i].Name, row), cols[i].Value(config, table.Rows[k]), Styles.ForColumn(cols[i].Name));
         }
-        s.Finish(drawingId);
+        s.Finish(drawingId, withChart ? chart.FromColumn : null);
     }
 
     private static void WriteCompare(WorksheetPart part, SharedStrings strings, NetworkConfig config, IReadOnlyList<IterationTable> sweep)
@@ -250,7 +251,8 @@ public static class BackpropWorkbook
         var series = sweep.Select((t, j) => new ChartSeries(
             $"{CompareSheet}!{CellRef.Absolute(1 + j, header)}", Name(t.LearningRate),
             $"{CompareSheet}!{CellRef.Absolute(1 + j, first)}:{CellRef.Absolute(1 + j, first + n - 1)}", t.Losses())).ToList();
-        string drawingId = Charts.AddLineChart(part, new ChartPlace(sweep.Count + 2, 1, sweep.Count + 14, 26),
+        var chart = new ChartPlace(sweep.Count + 2, 1, sweep.Count + 14, 26);
+        string drawingId = Charts.AddLineChart(part, chart,
             "E_total by learning rate", "iteration", "E_total",
             $"{CompareSheet}!{CellRef.Absolute(0, first)}:{CellRef.Absolute(0, first + n - 1)}",
             Enumerable.Range(1, n).Select(k => (double)k).ToList(), series);
@@ -273,6 +275,6 @@ public static class BackpropWorkbook
             for (int j = 0; j < sweep.Count; j++)
                 s.Formula(1 + j, row, $"{CellRef.Sheet(RateSheet(sweep[j].LearningRate))}!{eTot}{row}", sweep[j].Rows[k].Forward.ETotal, Styles.Scientific);
         }
-        s.Finish(drawingId);
+        s.Finish(drawingId, chart.FromColumn);
     }
 }

@@ -118,13 +118,23 @@ internal sealed class SheetWriter : IDisposable
         _w.WriteEndElement();
     }
 
-    /// <summary>Ends the sheet data; <paramref name="drawingId"/> attaches the sheet's drawing (its charts).</summary>
-    public void Finish(string? drawingId)
+    /// <summary>
+    /// Ends the sheet data; <paramref name="drawingId"/> attaches the sheet's drawing (its charts), and
+    /// <paramref name="chartColumn"/> (0-based, the chart's first column) prints that sheet so the chart is whole:
+    /// A4 landscape (the chart's width fits, which portrait does not), a page break just left of the chart, and the
+    /// pages taken across, then down, so the chart comes right after the first pages of the table.
+    /// </summary>
+    public void Finish(string? drawingId, int? chartColumn = null)
     {
         if (_inRow) _w.WriteEndElement();
         _inRow = false;
         _w.WriteEndElement(); // sheetData
         _w.WriteElement(new PageMargins { Left = 0.7, Right = 0.7, Top = 0.75, Bottom = 0.75, Header = 0.3, Footer = 0.3 });
+        if (chartColumn is int column)
+        {
+            _w.WriteElement(new PageSetup { PaperSize = 9, Orientation = OrientationValues.Landscape, PageOrder = PageOrderValues.OverThenDown });
+            _w.WriteElement(new ColumnBreaks(new Break { Id = (uint)column, Max = 1_048_575, ManualPageBreak = true }) { Count = 1, ManualBreakCount = 1 });
+        }
         if (drawingId is not null) _w.WriteElement(new Drawing { Id = drawingId });
         _w.WriteEndElement(); // worksheet
         _w.Close();
