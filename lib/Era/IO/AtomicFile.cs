@@ -85,13 +85,7 @@ public static class AtomicFile
     /// never replaced.</summary>
     private static string Target(string path, out EntryKind kind)
     {
-        string full = Path.GetFullPath(path);
-        kind = FileEntry.Kind(full);
-        if (kind == EntryKind.SymbolicLink)
-        {
-            full = File.ResolveLinkTarget(full, returnFinalTarget: true)?.FullName ?? full;
-            kind = FileEntry.Kind(full);
-        }
+        string full = FileEntry.Resolve(path, out kind);
         if (kind is EntryKind.Directory or EntryKind.BlockDevice or EntryKind.Socket or EntryKind.SymbolicLink)
             throw new IOException($"'{path}' is {FileEntry.Describe(kind)}, not a regular file; refusing to replace it");
         return full;

@@ -32,6 +32,29 @@ public static partial class FileEntry
         return info.Exists ? EntryKind.Regular : EntryKind.Missing;
     }
 
+    /// <summary>The full path <paramref name="path"/> leads to (a symbolic link's final target) and what is there.</summary>
+    public static string Resolve(string path, out EntryKind kind)
+    {
+        string full = Path.GetFullPath(path);
+        kind = Kind(full);
+        if (kind != EntryKind.SymbolicLink) return full;
+        full = File.ResolveLinkTarget(full, returnFinalTarget: true)?.FullName ?? full;
+        kind = Kind(full);
+        return full;
+    }
+
+    /// <summary>
+    /// Opens a regular file (through links) for reading; anything else — a FIFO, which would block, a device such as
+    /// /dev/zero, which never ends — is an <see cref="IOException"/> with one line, before it is opened.
+    /// </summary>
+    public static FileStream OpenRegular(string path)
+    {
+        string full = Resolve(path, out EntryKind kind);
+        if (kind is not (EntryKind.Regular or EntryKind.Missing))
+            throw new IOException($"'{path}' is {Describe(kind)}, not a regular file");
+        return File.OpenRead(full);
+    }
+
     /// <summary>"a character device", "a FIFO (named pipe)", …: for messages.</summary>
     public static string Describe(EntryKind kind) => kind switch
     {

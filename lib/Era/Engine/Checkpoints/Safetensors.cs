@@ -158,7 +158,15 @@ public static class Safetensors
         byte[] file;
         try
         {
-            file = File.ReadAllBytes(path);
+            // The 8-byte header length first: a file it does not fit is refused before the rest is read.
+            using var stream = FileEntry.OpenRegular(path);
+            var length = new byte[Math.Min(8, stream.Length)];
+            stream.ReadExactly(length);
+            if (length.Length == 8) CheckHeaderLength(BinaryPrimitives.ReadUInt64LittleEndian(length), stream.Length, path);
+            if (stream.Length > Array.MaxLength) throw new CheckpointException($"{path}: not a checkpoint of this course: {stream.Length} bytes");
+            file = new byte[stream.Length];
+            length.CopyTo(file, 0);
+            stream.ReadExactly(file, length.Length, file.Length - length.Length);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -167,19 +175,28 @@ public static class Safetensors
         return Parse(file, path, out metadata);
     }
 
+    private static void CheckHeaderLength(ulong headerLength, long fileLength, string source)
+    {
+        if (headerLength < 2 || headerLength > MaxHeaderBytes || headerLength > (ulong)(fileLength - 8))
+            throw Bad(source, $"header length {headerLength} does not fit a file of {fileLength} bytes (truncated or not safetensors?)");
+    }
+
+    private static CheckpointException Bad(string source, string what) => new($"{source}: not a valid safetensors file: {what}");
+
     /// <summary>Parses safetensors bytes; <paramref name="source"/> names them in error messages.</summary>
     public static IReadOnlyDictionary<string, SafeTensor> Parse(byte[] file, string source, out IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentNullException.ThrowIfNull(file);
-        CheckpointException Bad(string what) => new($"{source}: not a valid safetensors file: {what}");
+        CheckpointException Bad(string what) => Safetensors.Bad(source, what);
 
         if (file.Length < 8) throw Bad($"the file has {file.Length} bytes, fewer than the 8-byte header length");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
-        if (headerLength < 2 || headerLength > MaxHeaderBytes || headerLength > (ulong)(file.Length - 8))
-            throw Bad($"header length {headerLength} does not fit a file of {file.Length} bytes (truncated or not safetensors?)");
+        CheckHeaderLength(headerLength, file.Length, source);
         var header = new ReadOnlyMemory<byte>(file, 8, (int)headerLength);
         var data = new ReadOnlyMemory<byte>(file, 8 + (int)headerLength, file.Length - 8 - (int)headerLength);
         if (header.Span[0] != (byte)'{') throw Bad("the header does not start with '{'");
+        // JsonDocument takes invalid UTF-8 inside strings and fails only when a name is read, with a crash.
+        if (!System.Text.Unicode.Utf8.IsValid(header.Span)) throw Bad("the header is not valid UTF-8");
 
         JsonDocument doc;
         try
@@ -195,6 +212,7 @@ public static class Safetensors
         var meta = new Dictionary<string, string>(StringComparer.Ordinal);
         var ranges = new List<(long Begin, long End, string Name)>();
         using (doc)
+        try
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Bad("the header is not a JSON object");
             foreach (var prop in doc.RootElement.EnumerateObject())
@@ -237,6 +255,10 @@ public static class Safetensors
                 ranges.Add((begin, end, name));
                 tensors[name] = new SafeTensor(name, dtype, [.. shape], data.Slice((int)begin, (int)(end - begin)));
             }
+        }
+        catch (InvalidOperationException e)   // a string escape that is not Unicode ("\ud800" alone)
+        {
+            throw Bad($"the header holds a string that is not valid Unicode ({e.Message})");
         }
 
         ranges.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
