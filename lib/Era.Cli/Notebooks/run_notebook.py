@@ -156,6 +156,15 @@ def describe(error, cell):
     return " | ".join(seen)[:2000]
 
 
+def why_it_died(kernel_log):
+    """The runtime's last words in the kernel's log ("Stack overflow.", an unhandled exception), read line by line."""
+    with open(kernel_log, errors="replace") as f:
+        for line in f:
+            if line.startswith(("Stack overflow", "Unhandled exception", "Out of memory", "Fatal error")):
+                return f" ({line.strip()[:300]})"
+    return ""
+
+
 def write_kernelspec(root):
     spec = os.path.join(root, "kernels", KERNEL_NAME)
     os.makedirs(spec)
@@ -205,7 +214,7 @@ def main():
                 except CellTimeoutError:
                     return result(ok=False, cell=i + 1, message=f"timed out after {a.timeout} s (stopped)")
                 except DeadKernelError as e:
-                    return result(ok=False, cell=i + 1, message=f"the kernel died: {e}")
+                    return result(ok=False, cell=i + 1, message=f"the kernel died: {e}{why_it_died(a.kernel_log)}")
                 except CellExecutionError as e:
                     client.finish_streams(cell, i)
                     return result(ok=False, cell=i + 1, message=describe(e, cell))

@@ -119,6 +119,15 @@ public sealed class NotebookRunnerHostileTests : IDisposable
         }
     }
 
+    [Fact]
+    public void AKernelKilledByAStackOverflowSaysSo()
+    {
+        string nb = Notebook(Path.Combine(_dir, "recursion.ipynb"), "int F(int n) => F(n + 1) + 1;\nF(0)");
+        var (code, _, stderr) = CliRunner.Run("notebooks", "run", nb, "--out", Path.Combine(_dir, "executed"));
+        Assert.Equal(1, code);
+        Assert.Contains("recursion.ipynb: cell 1 failed: the kernel died: Kernel died (Stack overflow.)", stderr);
+    }
+
     /// <summary>Processes whose environment holds <paramref name="tag"/> (the kernel inherits the runner's).</summary>
     private static List<int> Tagged(string tag)
     {
