@@ -212,53 +212,55 @@ public static class Safetensors
         var meta = new Dictionary<string, string>(StringComparer.Ordinal);
         var ranges = new List<(long Begin, long End, string Name)>();
         using (doc)
-        try
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Bad("the header is not a JSON object");
-            foreach (var prop in doc.RootElement.EnumerateObject())
+            try
             {
-                if (prop.Name == "__metadata__")
+                if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Bad("the header is not a JSON object");
+                foreach (var prop in doc.RootElement.EnumerateObject())
                 {
-                    if (prop.Value.ValueKind != JsonValueKind.Object) throw Bad("__metadata__ is not an object");
-                    foreach (var m in prop.Value.EnumerateObject())
-                        meta[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : throw Bad($"__metadata__.{m.Name} is not a string");
-                    continue;
+                    if (prop.Name == "__metadata__")
+                    {
+                        if (prop.Value.ValueKind != JsonValueKind.Object) throw Bad("__metadata__ is not an object");
+                        foreach (var m in prop.Value.EnumerateObject())
+                            meta[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : throw Bad($"__metadata__.{m.Name} is not a string");
+                        continue;
+                    }
+                    string name = prop.Name;
+                    if (tensors.ContainsKey(name)) throw Bad($"tensor '{name}' appears twice");
+                    var entry = prop.Value;
+                    if (entry.ValueKind != JsonValueKind.Object
+                        || !entry.TryGetProperty("dtype", out var dtypeEl) || dtypeEl.ValueKind != JsonValueKind.String
+                        || !entry.TryGetProperty("shape", out var shapeEl) || shapeEl.ValueKind != JsonValueKind.Array
+                        || !entry.TryGetProperty("data_offsets", out var offEl) || offEl.ValueKind != JsonValueKind.Array
+                        || offEl.GetArrayLength() != 2)
+                        throw Bad($"tensor '{name}' needs \"dtype\" (string), \"shape\" (array) and \"data_offsets\" ([begin, end])");
+                    string dtype = dtypeEl.GetString()!;
+                    if (!DtypeSizes.TryGetValue(dtype, out int size)) throw Bad($"tensor '{name}' has unknown dtype '{dtype}'");
+                    var shape = new List<int>();
+                    long numel = 1;
+                    foreach (var d in shapeEl.EnumerateArray())
+                    {
+                        if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int dim) || dim < 0)
+                            throw Bad($"tensor '{name}' has an invalid shape {shapeEl.GetRawText()}");
+                        shape.Add(dim);
+                        numel = checked(numel * dim);
+                        if (numel > Array.MaxLength) throw Bad($"tensor '{name}' has an impossibly large shape {shapeEl.GetRawText()}");
+                    }
+                    if (offEl[0].ValueKind != JsonValueKind.Number || offEl[1].ValueKind != JsonValueKind.Number
+                        || !offEl[0].TryGetInt64(out long begin) || !offEl[1].TryGetInt64(out long end) || begin < 0 || end < begin)
+                        throw Bad($"tensor '{name}' has invalid data_offsets {offEl.GetRawText()}");
+                    if (end > data.Length)
+                        throw Bad($"tensor '{name}' data_offsets {offEl.GetRawText()} run past the end of the data ({data.Length} bytes; truncated file?)");
+                    if (end - begin != numel * size)
+                        throw Bad($"tensor '{name}' has {end - begin} bytes but {dtype} {Tensor<float>.ShapeString(shape)} needs {numel * size}");
+                    ranges.Add((begin, end, name));
+                    tensors[name] = new SafeTensor(name, dtype, [.. shape], data.Slice((int)begin, (int)(end - begin)));
                 }
-                string name = prop.Name;
-                if (tensors.ContainsKey(name)) throw Bad($"tensor '{name}' appears twice");
-                var entry = prop.Value;
-                if (entry.ValueKind != JsonValueKind.Object
-                    || !entry.TryGetProperty("dtype", out var dtypeEl) || dtypeEl.ValueKind != JsonValueKind.String
-                    || !entry.TryGetProperty("shape", out var shapeEl) || shapeEl.ValueKind != JsonValueKind.Array
-                    || !entry.TryGetProperty("data_offsets", out var offEl) || offEl.ValueKind != JsonValueKind.Array
-                    || offEl.GetArrayLength() != 2)
-                    throw Bad($"tensor '{name}' needs \"dtype\" (string), \"shape\" (array) and \"data_offsets\" ([begin, end])");
-                string dtype = dtypeEl.GetString()!;
-                if (!DtypeSizes.TryGetValue(dtype, out int size)) throw Bad($"tensor '{name}' has unknown dtype '{dtype}'");
-                var shape = new List<int>();
-                long numel = 1;
-                foreach (var d in shapeEl.EnumerateArray())
-                {
-                    if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int dim) || dim < 0)
-                        throw Bad($"tensor '{name}' has an invalid shape {shapeEl.GetRawText()}");
-                    shape.Add(dim);
-                    numel = checked(numel * dim);
-                    if (numel > Array.MaxLength) throw Bad($"tensor '{name}' has an impossibly large shape {shapeEl.GetRawText()}");
-                }
-                if (offEl[0].ValueKind != JsonValueKind.Number || offEl[1].ValueKind != JsonValueKind.Number
-                    || !offEl[0].TryGetInt64(out long begin) || !offEl[1].TryGetInt64(out long end) || begin < 0 || end < begin)
-                    throw Bad($"tensor '{name}' has invalid data_offsets {offEl.GetRawText()}");
-                if (end > data.Length)
-                    throw Bad($"tensor '{name}' data_offsets {offEl.GetRawText()} run past the end of the data ({data.Length} bytes; truncated file?)");
-                if (end - begin != numel * size)
-                    throw Bad($"tensor '{name}' has {end - begin} bytes but {dtype} {Tensor<float>.ShapeString(shape)} needs {numel * size}");
-                ranges.Add((begin, end, name));
-                tensors[name] = new SafeTensor(name, dtype, [.. shape], data.Slice((int)begin, (int)(end - begin)));
             }
-        }
-        catch (InvalidOperationException e)   // a string escape that is not Unicode ("\ud800" alone)
-        {
-            throw Bad($"the header holds a string that is not valid Unicode ({e.Message})");
+            catch (InvalidOperationException e)   // a string escape that is not Unicode ("\ud800" alone)
+            {
+                throw Bad($"the header holds a string that is not valid Unicode ({e.Message})");
+            }
         }
 
         ranges.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
