@@ -18,8 +18,13 @@ public sealed class NetworkOptions
     public Option<double[]?> Weights { get; } = TypedOptions.Numbers("--weights", "w1,w2,w3,w4,w5,w6,w7,w8", count: 8);
     public Option<double[]?> Biases { get; } = TypedOptions.Numbers("--biases", "b1,b2: fixed biases added to h1,h2 and o1,o2 (not trained)", count: 2);
     public Option<double?> LearningRate { get; } = TypedOptions.Number("--lr", "learning rate η > 0 (default 0.5)", positive: true, what: "learning rate");
-    public Option<int> Iterations { get; } = TypedOptions.Int("--iterations",
-        $"rows in the table, 1 to {MaxIterations} (default {IterationTable.DefaultIterations})", 1, MaxIterations, IterationTable.DefaultIterations);
+    public Option<int> Iterations { get; }
+
+    /// <param name="maxIterations">The verb's own limit on --iterations (a workbook's rows, a plot's points), which its
+    /// help states; the verb refuses more with its reason.</param>
+    public NetworkOptions(int maxIterations = MaxIterations) =>
+        Iterations = TypedOptions.Int("--iterations", $"rows in the table, 1 to {maxIterations} (default {IterationTable.DefaultIterations})",
+            1, MaxIterations, IterationTable.DefaultIterations);
 
     /// <param name="withLearningRate">false for verbs that take a list of rates instead (--lrs).</param>
     /// <param name="withIterations">false for verbs with their own meaning of --iterations.</param>

@@ -12,7 +12,7 @@ internal static class ExcelCommand
         var command = new Command("excel",
             "Write the course workbook: the network's inputs as editable cells, the iteration table and a learning-rate "
             + "comparison as live formulas (with the values era computed cached), and charts of E_total.");
-        var network = new NetworkOptions();
+        var network = new NetworkOptions(BackpropWorkbook.MaxIterations);
         network.AddTo(command);
         var output = new Option<string?>("--out") { Description = "the .xlsx file to write (required; replaced atomically; a missing folder is created, and era says so)" };
         var rates = NetworkOptions.LearningRatesOption("learning rates of the Compare sheet, each > 0 (default 0.1,0.2,0.5,0.8,1,2)");

@@ -26,7 +26,9 @@ internal static class MnistData
         }
         catch (FileNotFoundException e)
         {
-            throw new UsageException("--data", e.Message);
+            // Blamed on what named the folder: --data, else MNIST_DIR when set.
+            bool fromEnvironment = dataDir is null && !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(Mnist.EnvironmentVariable));
+            throw new UsageException(fromEnvironment ? Mnist.EnvironmentVariable : "--data", e.Message);
         }
         catch (DataFormatException e)
         {

@@ -24,7 +24,7 @@ internal static class PlotCommand
     private static Command LearningRates()
     {
         var command = new Command("lr", "E_total vs iteration for several learning rates (the course's six by default)");
-        var network = new NetworkOptions();
+        var network = new NetworkOptions(MaxPlotIterations);
         network.AddTo(command, withLearningRate: false);
         var lrs = NetworkOptions.LearningRatesOption("learning rates, comma-separated, each > 0 (default 0.1,0.2,0.5,0.8,1,2)");
         var log = new Option<bool>("--log") { Description = "E_total on a log axis" };

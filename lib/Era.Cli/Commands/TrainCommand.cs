@@ -86,23 +86,17 @@ internal static class TrainCommand
         return command;
     }
 
-    /// <summary>Checked before training, so a typo does not cost a whole run: the folder must exist, the path must not be one.</summary>
+    /// <summary>Checked before training, so a typo does not cost a whole run (<see cref="Era.IO.AtomicFile.Check"/>).</summary>
     internal static void CheckOutput(string option, string? path)
     {
         if (path is null) return;
-        if (path.Length == 0 || Directory.Exists(path)) throw new UsageException(option, $"'{path}' is not a file name");
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null && !Directory.Exists(folder)) throw new UsageException(option, $"directory '{folder}' does not exist");
         try
         {
-            // The file itself is written later, atomically; here only: can a file be created in that folder?
-            string probe = Path.Combine(folder ?? ".", $".era-train-probe-{Guid.NewGuid():N}");
-            File.WriteAllBytes(probe, []);
-            File.Delete(probe);
+            Era.IO.AtomicFile.Check(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
-            throw new UsageException(option, $"cannot write in '{folder}': {e.Message}");
+            throw new UsageException(option, e.Message);
         }
     }
 

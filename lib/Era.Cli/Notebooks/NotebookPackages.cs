@@ -82,7 +82,7 @@ public static class NotebookPackages
         Dotnet(cwd, out string output, "nuget", "locals", "global-packages", "--list");
         // "global-packages: /root/.nuget/packages/"
         int colon = output.IndexOf(':', StringComparison.Ordinal);
-        return colon < 0 ? throw new InvalidOperationException($"unexpected answer from dotnet nuget locals: {output.Trim()}")
+        return colon < 0 ? throw new NotebookRunException($"unexpected answer from dotnet nuget locals: {output.Trim()}")
             : output[(colon + 1)..].Trim();
     }
 
@@ -91,7 +91,16 @@ public static class NotebookPackages
     private static void Dotnet(string cwd, out string output, params string[] args)
     {
         if (!TryDotnet(cwd, out output, args))
-            throw new InvalidOperationException($"dotnet {string.Join(' ', args)} failed:\n{output.Trim()}");
+            throw new NotebookRunException($"dotnet {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')))} failed: {FirstError(output)}");
+    }
+
+    /// <summary>One line of a failed build: its first error (a compiler's "file(line,col): error CS…"), else its last line.</summary>
+    private static string FirstError(string output)
+    {
+        var lines = output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        string? error = lines.FirstOrDefault(l => l.Contains(": error ", StringComparison.Ordinal));
+        int more = lines.Where(l => l.Contains(": error ", StringComparison.Ordinal)).Distinct().Count() - 1;
+        return error is not null ? error + (more > 0 ? $" (and {more} more errors)" : "") : lines.LastOrDefault() ?? "no output";
     }
 
     private static bool TryDotnet(string cwd, out string output, params string[] args)
@@ -100,7 +109,7 @@ public static class NotebookPackages
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
+        using var p = Process.Start(psi) ?? throw new NotebookRunException("could not start dotnet");
         var stderr = p.StandardError.ReadToEndAsync();
         output = p.StandardOutput.ReadToEnd() + stderr.Result;
         p.WaitForExit();

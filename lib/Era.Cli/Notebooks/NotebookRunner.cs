@@ -1,5 +1,5 @@
 using System.Diagnostics;
-
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Era.IO;
 
@@ -39,10 +39,15 @@ public sealed class NotebookRunException(string message) : Exception(message);
 /// (run_notebook.py, beside this file). Each notebook gets its own kernel process (formatters are process-wide),
 /// runs cell by cell and stops at the first failing cell; a cell over <see cref="NotebookRunOptions.CellTimeout"/>
 /// is interrupted. The executed notebook, with its outputs as Jupyter mime bundles and execution counts, is written
-/// atomically and only when every cell succeeded: a failure leaves the file as it was.
+/// atomically and only when every cell succeeded: a failure leaves the file as it was. On SIGHUP, SIGTERM or SIGINT
+/// the kernel and the temporary files go first (the driver kills the kernel when its stdin closes, era's death
+/// included), then era ends by the signal.
 /// </summary>
 public static class NotebookRunner
 {
+    private static readonly Lock Gate = new();
+    private static readonly List<Process> Drivers = [];
+
     public static IReadOnlyList<NotebookRunResult> Run(NotebookRunOptions options, TextWriter log)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -53,6 +58,7 @@ public static class NotebookRunner
             if (!File.Exists(nb)) throw new NotebookRunException($"{nb}: no such notebook");
         if (!File.Exists(options.Python))
             throw new NotebookRunException($"{options.Python} not found: install Jupyter's client (apt-get install python3-nbclient jupyter-client) or set ERA_PYTHON");
+        CheckTargets(options);
 
         string root = RepositoryRoot(Path.GetDirectoryName(Path.GetFullPath(options.Notebooks[0]))!);
         NotebookPackages.Pack(root, log);
@@ -60,6 +66,8 @@ public static class NotebookRunner
         if (!Kernelspec.IsInstalled()) log.WriteLine($"kernel: installed the kernelspec {Kernelspec.Name} in {Kernelspec.Install()}");
 
         string work = Directory.CreateTempSubdirectory("era-notebooks-").FullName;
+        var signals = new[] { PosixSignal.SIGHUP, PosixSignal.SIGTERM, PosixSignal.SIGINT }
+            .Select(signal => PosixSignalRegistration.Create(signal, context => StopDrivers(work, context))).ToList();
         try
         {
             string driver = Path.Combine(work, "run_notebook.py");
@@ -70,7 +78,46 @@ public static class NotebookRunner
         }
         finally
         {
+            signals.ForEach(r => r.Dispose());
             try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>A signal: each driver's stdin is closed, so it ends its kernel and exits; then the temporary folder
+    /// goes, and era exits as a shell reports a process the signal ended (128 + its number).</summary>
+    private static void StopDrivers(string work, PosixSignalContext context)
+    {
+        lock (Gate)
+        {
+            Stopping = true;
+            foreach (var driver in Drivers)
+            {
+                try { driver.StandardInput.Close(); } catch (IOException) { }
+                driver.WaitForExit(TimeSpan.FromSeconds(30));
+            }
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+            context.Cancel = true;
+            // Inside the lock: the run's own thread, which waits for it, never reports the stopped driver as a failure.
+            Environment.Exit(128 + context.Signal switch { PosixSignal.SIGHUP => 1, PosixSignal.SIGINT => 2, _ => 15 });
+        }
+    }
+
+    private static bool Stopping { get; set; }
+
+    /// <summary>Before the packing and the kernels: every executed notebook can be written where it goes.</summary>
+    private static void CheckTargets(NotebookRunOptions options)
+    {
+        string? dir = options.OutputDirectory is null ? null : Path.GetFullPath(options.OutputDirectory);
+        if (dir is not null && File.Exists(dir)) throw new NotebookRunException($"--out: '{options.OutputDirectory}' is a file, not a folder");
+        try
+        {
+            if (dir is not null) Directory.CreateDirectory(dir);
+            foreach (var nb in options.Notebooks)
+                AtomicFile.Check(options.InPlace ? nb : Path.Combine(dir!, Path.GetFileName(nb)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NotebookRunException($"{(options.InPlace ? "--in-place" : "--out")}: {e.Message}");
         }
     }
 
@@ -82,11 +129,11 @@ public static class NotebookRunner
         int cells = CodeCells(notebook);
         log.WriteLine($"{name}: running {cells} code cells{(options.Quick ? " (quick)" : "")}…");
 
-        var psi = new ProcessStartInfo(options.Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(options.Python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { driver, Path.GetFullPath(notebook), executed, result, "--cwd", Path.GetDirectoryName(Path.GetFullPath(notebook))!,
                      "--timeout", ((int)Math.Ceiling(options.CellTimeout.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--kernel-log", kernelLog, "--kernel-name", Kernelspec.Name, "--kernel-dir", Kernelspec.Folder(),
-                     "--metadata", Kernelspec.NotebookMetadata().ToJsonString() })
+                     "--metadata", Kernelspec.NotebookMetadata().ToJsonString(), "--watch-stdin" })
             psi.ArgumentList.Add(a);
         psi.Environment["ERA_QUICK"] = options.Quick ? "1" : "0";
         psi.Environment["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1";
@@ -95,7 +142,31 @@ public static class NotebookRunner
         foreach (var (key, value) in options.KernelEnvironment) psi.Environment[key] = value;
 
         var clock = Stopwatch.StartNew();
-        using var p = Process.Start(psi) ?? throw new NotebookRunException($"could not start {options.Python}");
+        using var p = StartDriver(psi, options.Python);
+        try
+        {
+            return Wait(p, name, cells, target, executed, result, kernelLog, options, clock, log);
+        }
+        finally
+        {
+            lock (Gate) Drivers.Remove(p);
+        }
+    }
+
+    private static Process StartDriver(ProcessStartInfo psi, string python)
+    {
+        lock (Gate)
+        {
+            if (Stopping) throw new NotebookRunException("stopped by a signal");
+            var p = Process.Start(psi) ?? throw new NotebookRunException($"could not start {python}");
+            Drivers.Add(p);
+            return p;
+        }
+    }
+
+    private static NotebookRunResult Wait(Process p, string name, int cells, string target, string executed, string result, string kernelLog,
+        NotebookRunOptions options, Stopwatch clock, TextWriter log)
+    {
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEndAsync();
         // Every cell has its own timeout inside; this bounds a kernel that never starts or a driver that hangs.
@@ -106,6 +177,7 @@ public static class NotebookRunner
             return Fail(name, null, $"did not finish within {limit.TotalMinutes:F0} min (stopped)", clock.Elapsed, log);
         }
         p.WaitForExit();
+        if (Stopping) lock (Gate) throw new NotebookRunException("stopped by a signal");   // the handler ends era
         if (p.ExitCode != 0 || !File.Exists(result))
         {
             string tail = string.Join(" | ", File.Exists(kernelLog) ? File.ReadLines(kernelLog).Where(l => l.Contains("rror", StringComparison.Ordinal)).TakeLast(3) : []);
@@ -115,6 +187,9 @@ public static class NotebookRunner
         var r = doc.RootElement;
         if (!r.GetProperty("ok").GetBoolean())
             return Fail(name, r.GetProperty("cell").GetInt32(), r.GetProperty("message").GetString(), clock.Elapsed, log);
+        if (r.TryGetProperty("cut", out var cut))
+            foreach (var c in cut.EnumerateArray())
+                log.WriteLine($"{name}: cell {c.GetInt32()} printed more than the runner keeps; its output is cut, and the notebook says so");
         AtomicFile.WriteAllBytes(target, File.ReadAllBytes(executed));
         log.WriteLine($"{name}: ok in {clock.Elapsed.TotalSeconds:F1} s → {target}");
         return new NotebookRunResult(name, true, target, null, null, clock.Elapsed);

@@ -33,7 +33,7 @@ public static class Idx
     {
         try
         {
-            using var file = File.OpenRead(path);
+            using var file = Era.IO.FileEntry.OpenRegular(path);
             return Parse(file, path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -45,6 +45,7 @@ public static class Handouts
         string target = Path.GetFullPath(options.OutputDirectory);
         string parent = Path.GetDirectoryName(target) ?? throw new HandoutException($"{target}: cannot write handouts to a file-system root");
         if (!Directory.Exists(parent)) throw new HandoutException($"the folder {parent} does not exist (create it first)");
+        Recover(target);
         if (File.Exists(target)) throw new HandoutException($"{target} is a file, not a folder");
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !File.Exists(Path.Combine(target, Marker)))
             throw new HandoutException($"{target} holds files that era handouts did not write: choose a new or empty folder");
@@ -132,6 +133,44 @@ public static class Handouts
             throw;
         }
         TryDelete(old);
+    }
+
+    /// <summary>
+    /// What an earlier run killed part-way left beside <paramref name="target"/> (<c>.NAME.PID.GUID.tmp</c> and
+    /// <c>.old</c> folders of a process no longer running): a swap stopped between its two renames is finished when
+    /// the new folder was complete (it holds the <see cref="Marker"/>, written last) or undone, and the rest removed.
+    /// </summary>
+    private static void Recover(string target)
+    {
+        string prefix = $".{Path.GetFileName(target)}.";
+        var stale = Directory.EnumerateDirectories(Path.GetDirectoryName(target)!, prefix + "*")
+            .Select(d => (Dir: d, Parts: Path.GetFileName(d)[prefix.Length..].Split('.')))
+            .Where(d => d.Parts is [var pid, { Length: 32 }, "tmp" or "old"] && int.TryParse(pid, out int id) && !Running(id))
+            .ToList();
+        foreach (var (old, parts) in stale.Where(d => d.Parts[2] == "old"))
+        {
+            if (!Directory.Exists(target))
+            {
+                string? done = stale.FirstOrDefault(d => d.Parts[0] == parts[0] && d.Parts[2] == "tmp" && File.Exists(Path.Combine(d.Dir, Marker))).Dir;
+                Directory.Move(done ?? old, target);
+            }
+            TryDelete(old);
+        }
+        foreach (var (tmp, _) in stale.Where(d => d.Parts[2] == "tmp")) TryDelete(tmp);
+    }
+
+    private static bool Running(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static void TryDelete(string dir)

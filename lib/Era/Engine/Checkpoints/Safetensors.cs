@@ -158,7 +158,15 @@ public static class Safetensors
         byte[] file;
         try
         {
-            file = File.ReadAllBytes(path);
+            // The 8-byte header length first: a file it does not fit is refused before the rest is read.
+            using var stream = FileEntry.OpenRegular(path);
+            var length = new byte[Math.Min(8, stream.Length)];
+            stream.ReadExactly(length);
+            if (length.Length == 8) CheckHeaderLength(BinaryPrimitives.ReadUInt64LittleEndian(length), stream.Length, path);
+            if (stream.Length > Array.MaxLength) throw new CheckpointException($"{path}: not a checkpoint of this course: {stream.Length} bytes");
+            file = new byte[stream.Length];
+            length.CopyTo(file, 0);
+            stream.ReadExactly(file, length.Length, file.Length - length.Length);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -167,19 +175,28 @@ public static class Safetensors
         return Parse(file, path, out metadata);
     }
 
+    private static void CheckHeaderLength(ulong headerLength, long fileLength, string source)
+    {
+        if (headerLength < 2 || headerLength > MaxHeaderBytes || headerLength > (ulong)(fileLength - 8))
+            throw Bad(source, $"header length {headerLength} does not fit a file of {fileLength} bytes (truncated or not safetensors?)");
+    }
+
+    private static CheckpointException Bad(string source, string what) => new($"{source}: not a valid safetensors file: {what}");
+
     /// <summary>Parses safetensors bytes; <paramref name="source"/> names them in error messages.</summary>
     public static IReadOnlyDictionary<string, SafeTensor> Parse(byte[] file, string source, out IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentNullException.ThrowIfNull(file);
-        CheckpointException Bad(string what) => new($"{source}: not a valid safetensors file: {what}");
+        CheckpointException Bad(string what) => Safetensors.Bad(source, what);
 
         if (file.Length < 8) throw Bad($"the file has {file.Length} bytes, fewer than the 8-byte header length");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
-        if (headerLength < 2 || headerLength > MaxHeaderBytes || headerLength > (ulong)(file.Length - 8))
-            throw Bad($"header length {headerLength} does not fit a file of {file.Length} bytes (truncated or not safetensors?)");
+        CheckHeaderLength(headerLength, file.Length, source);
         var header = new ReadOnlyMemory<byte>(file, 8, (int)headerLength);
         var data = new ReadOnlyMemory<byte>(file, 8 + (int)headerLength, file.Length - 8 - (int)headerLength);
         if (header.Span[0] != (byte)'{') throw Bad("the header does not start with '{'");
+        // JsonDocument takes invalid UTF-8 inside strings and fails only when a name is read, with a crash.
+        if (!System.Text.Unicode.Utf8.IsValid(header.Span)) throw Bad("the header is not valid UTF-8");
 
         JsonDocument doc;
         try
@@ -196,46 +213,53 @@ public static class Safetensors
         var ranges = new List<(long Begin, long End, string Name)>();
         using (doc)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Bad("the header is not a JSON object");
-            foreach (var prop in doc.RootElement.EnumerateObject())
+            try
             {
-                if (prop.Name == "__metadata__")
+                if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Bad("the header is not a JSON object");
+                foreach (var prop in doc.RootElement.EnumerateObject())
                 {
-                    if (prop.Value.ValueKind != JsonValueKind.Object) throw Bad("__metadata__ is not an object");
-                    foreach (var m in prop.Value.EnumerateObject())
-                        meta[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : throw Bad($"__metadata__.{m.Name} is not a string");
-                    continue;
+                    if (prop.Name == "__metadata__")
+                    {
+                        if (prop.Value.ValueKind != JsonValueKind.Object) throw Bad("__metadata__ is not an object");
+                        foreach (var m in prop.Value.EnumerateObject())
+                            meta[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : throw Bad($"__metadata__.{m.Name} is not a string");
+                        continue;
+                    }
+                    string name = prop.Name;
+                    if (tensors.ContainsKey(name)) throw Bad($"tensor '{name}' appears twice");
+                    var entry = prop.Value;
+                    if (entry.ValueKind != JsonValueKind.Object
+                        || !entry.TryGetProperty("dtype", out var dtypeEl) || dtypeEl.ValueKind != JsonValueKind.String
+                        || !entry.TryGetProperty("shape", out var shapeEl) || shapeEl.ValueKind != JsonValueKind.Array
+                        || !entry.TryGetProperty("data_offsets", out var offEl) || offEl.ValueKind != JsonValueKind.Array
+                        || offEl.GetArrayLength() != 2)
+                        throw Bad($"tensor '{name}' needs \"dtype\" (string), \"shape\" (array) and \"data_offsets\" ([begin, end])");
+                    string dtype = dtypeEl.GetString()!;
+                    if (!DtypeSizes.TryGetValue(dtype, out int size)) throw Bad($"tensor '{name}' has unknown dtype '{dtype}'");
+                    var shape = new List<int>();
+                    long numel = 1;
+                    foreach (var d in shapeEl.EnumerateArray())
+                    {
+                        if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int dim) || dim < 0)
+                            throw Bad($"tensor '{name}' has an invalid shape {shapeEl.GetRawText()}");
+                        shape.Add(dim);
+                        numel = checked(numel * dim);
+                        if (numel > Array.MaxLength) throw Bad($"tensor '{name}' has an impossibly large shape {shapeEl.GetRawText()}");
+                    }
+                    if (offEl[0].ValueKind != JsonValueKind.Number || offEl[1].ValueKind != JsonValueKind.Number
+                        || !offEl[0].TryGetInt64(out long begin) || !offEl[1].TryGetInt64(out long end) || begin < 0 || end < begin)
+                        throw Bad($"tensor '{name}' has invalid data_offsets {offEl.GetRawText()}");
+                    if (end > data.Length)
+                        throw Bad($"tensor '{name}' data_offsets {offEl.GetRawText()} run past the end of the data ({data.Length} bytes; truncated file?)");
+                    if (end - begin != numel * size)
+                        throw Bad($"tensor '{name}' has {end - begin} bytes but {dtype} {Tensor<float>.ShapeString(shape)} needs {numel * size}");
+                    ranges.Add((begin, end, name));
+                    tensors[name] = new SafeTensor(name, dtype, [.. shape], data.Slice((int)begin, (int)(end - begin)));
                 }
-                string name = prop.Name;
-                if (tensors.ContainsKey(name)) throw Bad($"tensor '{name}' appears twice");
-                var entry = prop.Value;
-                if (entry.ValueKind != JsonValueKind.Object
-                    || !entry.TryGetProperty("dtype", out var dtypeEl) || dtypeEl.ValueKind != JsonValueKind.String
-                    || !entry.TryGetProperty("shape", out var shapeEl) || shapeEl.ValueKind != JsonValueKind.Array
-                    || !entry.TryGetProperty("data_offsets", out var offEl) || offEl.ValueKind != JsonValueKind.Array
-                    || offEl.GetArrayLength() != 2)
-                    throw Bad($"tensor '{name}' needs \"dtype\" (string), \"shape\" (array) and \"data_offsets\" ([begin, end])");
-                string dtype = dtypeEl.GetString()!;
-                if (!DtypeSizes.TryGetValue(dtype, out int size)) throw Bad($"tensor '{name}' has unknown dtype '{dtype}'");
-                var shape = new List<int>();
-                long numel = 1;
-                foreach (var d in shapeEl.EnumerateArray())
-                {
-                    if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int dim) || dim < 0)
-                        throw Bad($"tensor '{name}' has an invalid shape {shapeEl.GetRawText()}");
-                    shape.Add(dim);
-                    numel = checked(numel * dim);
-                    if (numel > Array.MaxLength) throw Bad($"tensor '{name}' has an impossibly large shape {shapeEl.GetRawText()}");
-                }
-                if (offEl[0].ValueKind != JsonValueKind.Number || offEl[1].ValueKind != JsonValueKind.Number
-                    || !offEl[0].TryGetInt64(out long begin) || !offEl[1].TryGetInt64(out long end) || begin < 0 || end < begin)
-                    throw Bad($"tensor '{name}' has invalid data_offsets {offEl.GetRawText()}");
-                if (end > data.Length)
-                    throw Bad($"tensor '{name}' data_offsets {offEl.GetRawText()} run past the end of the data ({data.Length} bytes; truncated file?)");
-                if (end - begin != numel * size)
-                    throw Bad($"tensor '{name}' has {end - begin} bytes but {dtype} {Tensor<float>.ShapeString(shape)} needs {numel * size}");
-                ranges.Add((begin, end, name));
-                tensors[name] = new SafeTensor(name, dtype, [.. shape], data.Slice((int)begin, (int)(end - begin)));
+            }
+            catch (InvalidOperationException e)   // a string escape that is not Unicode ("\ud800" alone)
+            {
+                throw Bad($"the header holds a string that is not valid Unicode ({e.Message})");
             }
         }
 

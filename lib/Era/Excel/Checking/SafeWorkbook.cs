@@ -148,6 +148,9 @@ public static class SafeWorkbook
                         "the workbook links to other workbooks (external links), which the checker does not follow. "
                         + "Break the links (Excel: Data → Edit Links → Break Link; LibreOffice: Edit → Links → Break Link), save and check again");
                 if (name.Equals("[Content_Types].xml", StringComparison.OrdinalIgnoreCase)) contentTypes = true;
+                if (name.Equals("mimetype", StringComparison.Ordinal) || name.Equals("META-INF/manifest.xml", StringComparison.Ordinal))
+                    throw new SheetCheckException("this is an OpenDocument file (.ods, LibreOffice's own format), not an Excel workbook: "
+                        + "open it in LibreOffice Calc and save it with File → Save As… → \"Excel 2007-365 (.xlsx)\"");
                 if (name.Equals("word/document.xml", StringComparison.OrdinalIgnoreCase))
                     throw new SheetCheckException("this is a Word document, not an Excel workbook");
                 if (name.Equals("ppt/presentation.xml", StringComparison.OrdinalIgnoreCase))
