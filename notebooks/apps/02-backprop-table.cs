@@ -76,7 +76,7 @@ Cell(13);
 Directory.CreateDirectory("out");
 var workbook = Path.GetFullPath("out/backprop.xlsx");
 BackpropWorkbook.WriteFile(workbook, config, iterations: 181);
-Show($"{workbook}: {new FileInfo(workbook).Length / 1024} KB, sheets Network, Table, Compare and one per η");
+Show($"{Path.GetRelativePath(".", workbook)}: {new FileInfo(workbook).Length / 1024} KB, sheets Network, Table, Compare and one per η");
 
 // What the cells hold: the formulas of the first iteration row (k = 1) of the *Table* sheet (row 5), with the value each
 // stored — the same numbers as the DataFrame above.

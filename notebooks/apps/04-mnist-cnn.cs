@@ -114,6 +114,27 @@ double worstError = probes.Max(p => p.p.ScaledError);
 if (worstError > 1e-7) throw new Exception($"a backward pass disagrees with its finite difference: {worstError:E2}");
 Show($"{probes.Count} entries checked; largest scaled error {worstError:E1}");
 
+// ## The code that trains is the code you read
+//
+// Each layer file has a readable path — the formulas of its header, loop by loop — and, for the layers where speed
+// matters, a fast one: SIMD convolutions, batch norm's statistics in one pass, and batch norm → ReLU → dropout fused
+// into one pass over the data (`ConvBnReluDropout`). One switch chooses, as `torch.backends.cudnn.enabled` does in
+// PyTorch: `torch.backends.fast.enabled`. Here one real training step of the course model — forward, loss, backward,
+// SGD — on the same batch twice, from the same seed (same weights, same dropout masks): first with every layer's
+// readable path, then with the fast one. The loss and every gradient must agree to float32's precision.
+
+Cell(14);
+var batch = new DataLoader(train, quick ? 32 : 128).Epoch().First();
+var paths = FastPathCheck.Run(Recipe.For("course"), batch.Images, batch.Labels);
+Show($"loss: readable {paths.ReadableLoss:F6}, fast {paths.FastLoss:F6}; largest relative difference over the loss and all {paths.Gradients.Count} gradients {paths.Worst:E1}");
+Show(new DataFrame(
+    new StringDataFrameColumn("gradient of", paths.Gradients.Select(d => d.Tensor)),
+    new Int32DataFrameColumn("entries", paths.Gradients.Select(d => d.Count)),
+    new DoubleDataFrameColumn("largest |readable|", paths.Gradients.Select(d => d.MaxAbs)),
+    new DoubleDataFrameColumn("largest |fast − readable|", paths.Gradients.Select(d => d.MaxDifference)),
+    new DoubleDataFrameColumn("‖fast − readable‖ / ‖readable‖", paths.Gradients.Select(d => d.Relative))));
+if (paths.Worst > 1e-5) throw new Exception($"the fast path leaves the readable one: largest relative difference {paths.Worst:E2}");
+
 // ## Training
 //
 // The recipe (`Recipe.For("course")`): SGD with momentum under the **OneCycle** schedule — the learning rate climbs to
@@ -121,7 +142,7 @@ Show($"{probes.Count} entries checked; largest scaled error {worstError:E1}");
 // augmentation: each training image is rotated by up to ±7° and shifted by up to 2 pixels, a new draw every epoch.
 // One output below redraws as training goes.
 
-Cell(14);
+Cell(16);
 var recipe = Recipe.For("course");
 if (quick) recipe = recipe with { Epochs = 1 };
 var run = new TrainingRun(recipe, train, test, seed: 1);
@@ -129,12 +150,12 @@ var progress = TrainingDisplay.Attach(run);
 run.Run();
 Show($"{run.History.Count} epochs in {run.History.Sum(e => e.Seconds):F0} s; test accuracy after the last: {100 * run.History[^1].TestAccuracy:F2}%");
 
-Cell(15);
+Cell(17);
 Show(TrainingDisplay.Curves(run));
 
 // ## How good is it?
 
-Cell(17);
+Cell(19);
 var last = run.History[^1];
 var lastThree = run.History.TakeLast(3).Select(e => 100 * e.TestAccuracy!.Value).ToList();
 var verdict = $"{run.Parameters:N0} parameters (< 20,000: {run.Parameters < 20_000}); test accuracy {100 * last.TestAccuracy:F2}% after epoch {last.Epoch} "
@@ -145,12 +166,12 @@ Show(verdict);
 
 // The **confusion matrix**: row = the true digit, column = the prediction; everything off the diagonal is a mistake.
 
-Cell(19);
+Cell(21);
 Show(Charts.ConfusionMatrix(run.Test!.Confusion));
 
 // The digits it still gets wrong — many are ones a person would hesitate over too:
 
-Cell(21);
+Cell(23);
 Show(TrainingDisplay.Misclassified(test, run.Test!, max: 32));
 
 // ## Save the weights
@@ -158,13 +179,13 @@ Show(TrainingDisplay.Misclassified(test, run.Test!, max: 32));
 // As safetensors, with PyTorch's state_dict names (`f.0.0.weight`, `f.0.1.running_mean`, …, `fc.bias`): PyTorch's
 // `safetensors.torch.load_file` reads it as it is, and notebook 5 loads it into the same network in TorchSharp.
 
-Cell(23);
+Cell(25);
 Directory.CreateDirectory("out");
 var weights = Path.GetFullPath("out/course.safetensors");
 Safetensors.Save(run.Model, weights, new Dictionary<string, string> { ["model"] = "course", ["quick"] = quick ? "1" : "0" });
 var reloaded = ModelZoo.Load(weights);
 var again = Trainer.Evaluate(reloaded, recipe.CreateTestLoader(test));
-Show($"{weights}: {new FileInfo(weights).Length / 1024} KB; reloaded, it scores {100 * again.Accuracy:F2}% on the same test images");
+Show($"{Path.GetRelativePath(".", weights)}: {new FileInfo(weights).Length / 1024} KB; reloaded, it scores {100 * again.Accuracy:F2}% on the same test images");
 
 // ## Try next
 //

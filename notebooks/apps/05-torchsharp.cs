@@ -59,7 +59,7 @@ Show($"shim: {(native.Patched ? "patched copy (libstdc++ lacks GLIBCXX_3.4.32)" 
 
 // ## The two definitions
 //
-// The engine (`lib/Era/Engine/Models/CourseNet.cs` and `MnistNet.cs`) and TorchSharp (`lib/Era.Torch/TorchModels.cs`)
+// The engine (`lib/Era/Engine/Models/MnistNet.cs`) and TorchSharp (`lib/Era.Torch/TorchModels.cs`), both built from `Architecture.cs`,
 // build the same modules in the same order — `f` a `Sequential` of blocks *Conv2d → BatchNorm2d → ReLU → Dropout*,
 // then `fc` — so PyTorch's naming rule gives both the same state_dict:
 
@@ -90,7 +90,7 @@ var engine = ModelZoo.Load(weights);
 TorchCheckpoint.Load(torchModel, weights);
 var (_, test) = Mnist.Load();
 if (quick) test = test.Take(500);
-Show($"{weights}: loaded into both; {test.Count:N0} test images");
+Show($"{Path.GetRelativePath(".", weights)}: loaded into both; {test.Count:N0} test images");
 
 Cell(9);
 var images = test.Images;
@@ -126,7 +126,7 @@ var student = TorchModels.Create("course");
 var loader = recipe.CreateTrainLoader(train);
 var testLoader = recipe.CreateTestLoader(test);
 int epochs = quick ? 1 : 2;
-var trainer = TorchTrainer.ForRecipe(student, new Era.Torch.Recipe(Epochs: epochs), loader.Count);
+var trainer = TorchTrainer.ForRecipe(student, recipe with { Epochs = epochs }, loader.Count);
 var live = LiveDisplay.Start("starting…");
 trainer.OnProgress = p => live.Update($"epoch {p.Epoch}/{epochs} <progress value=\"{p.Batch}\" max=\"{p.BatchesPerEpoch}\"></progress> batch {p.Batch}/{p.BatchesPerEpoch} · loss {p.EpochLoss:F4} · accuracy {100 * p.EpochAccuracy:F2}%");
 var history = trainer.Fit(loader, testLoader, epochs, maxBatches: quick ? 10 : null);
