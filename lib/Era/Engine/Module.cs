@@ -17,19 +17,14 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     public bool Training { get; private set; } = true;
 
     /// <summary>
-    /// The forward pass. A layer returns its own output buffer, which its next Forward overwrites (no allocation per
-    /// call, as in llm.c): copy it (Clone) to keep it. A whole model (MnistNet) returns a new tensor instead.
+    /// The forward pass. One rule for every module, a layer or a whole model (as in llm.c, no allocation per call): the
+    /// result is lent, not given — the module's own output buffer (or, for a module that changes nothing, such as
+    /// Dropout in eval mode or Flatten, the input's numbers), valid until the next Forward. Read it, or Clone it to keep it;
+    /// never write to it.
     /// </summary>
     public abstract Tensor<T> Forward(Tensor<T> input);
 
-    /// <summary>
-    /// Forward that never copies its result: the tensor returned is the module's own buffer, overwritten by the next
-    /// call. For a layer it is Forward itself; a model whose Forward copies (MnistNet) overrides it. Training and
-    /// evaluation loops call this.
-    /// </summary>
-    public virtual Tensor<T> ForwardNoCopy(Tensor<T> input) => Forward(input);
-
-    /// <summary>Given ∂L/∂output of the last Forward, accumulates parameter gradients and returns ∂L/∂input.</summary>
+    /// <summary>Given ∂L/∂output of the last Forward, accumulates parameter gradients and returns ∂L/∂input (lent, by the same rule as Forward's result).</summary>
     public abstract Tensor<T> Backward(Tensor<T> gradOutput);
 
     // Hooks by kind: before forward, after forward, before backward, after backward.

@@ -93,7 +93,7 @@ public class DeterminismTests
             void Step()
             {
                 foreach (var p in ps) p.Grad.Zero();
-                var loss = F.nll_loss(net.ForwardNoCopy(x), y, grad);   // Forward would hand out a copy
+                var loss = F.nll_loss(net.Forward(x), y, grad);
                 net.Backward(loss.Grad);
                 foreach (var p in ps)
                     for (int i = 0; i < p.Numel; i++) p.Value.Data[i] -= 0.01f * p.Grad.Data[i];

@@ -84,7 +84,7 @@ public class TrainingTests
         for (int i = 0; i < 3; i++) trainer.Step(x, y);
         long modelOnly = Measure(() =>
         {
-            var output = net.ForwardNoCopy(x);   // the training path: the model's own buffer, no copy
+            var output = net.Forward(x);         // the model's own buffer, no copy
             net.Backward(output); // any gradient of the right shape
         });
         long step = Measure(() => trainer.Step(x, y));

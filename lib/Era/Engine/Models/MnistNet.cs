@@ -82,18 +82,11 @@ public sealed class MnistNet<T> : Module<T> where T : unmanaged, IFloatingPointI
 #pragma warning restore IDE1006
 
     /// <summary>
-    /// [N, 1, 28, 28] images → [N, 10] log-probabilities, as a new tensor that belongs to the caller: keep it, change it,
-    /// call Forward again — it stays as it was. (The layers inside return their own buffers, overwritten by their next
-    /// call, as in llm.c; see <see cref="Module{T}.ForwardNoCopy"/>.) The batch runs at once: for thousands of images
-    /// use <see cref="Training.Trainer.LogProbabilities"/>, which goes through them in batches.
+    /// [N, 1, 28, 28] images → [N, 10] log-probabilities: the last layer's own buffer, which the next Forward overwrites
+    /// (the rule of every module, see <see cref="Module{T}.Forward"/>; Clone it to keep it). The batch runs at once: for
+    /// thousands of images use <see cref="Training.Trainer.LogProbabilities"/>, which goes through them in batches.
     /// </summary>
-    public override Tensor<T> Forward(Tensor<T> input) => ForwardNoCopy(input).Clone();
-
-    /// <summary>
-    /// The same log-probabilities without the copy: the returned tensor is the model's own output buffer and the next
-    /// call overwrites it. The training loop uses this (no allocation per step).
-    /// </summary>
-    public override Tensor<T> ForwardNoCopy(Tensor<T> input)
+    public override Tensor<T> Forward(Tensor<T> input)
     {
         Shapes.CheckInput(Name, input, -1, 1, -1, -1);
         return log_softmax.Call(fc.Call(flatten.Call(f.Call(input))));

@@ -46,7 +46,7 @@ public sealed record Evaluation(double Loss, double Accuracy, int[,] Confusion, 
 /// The training loop, spelled out once. One step is the five lines every PyTorch tutorial writes:
 /// <code>
 ///   optimizer.zero_grad();                       // forget the previous batch's gradients
-///   var output = model.Forward(images);          // log-probabilities [N, 10] (here ForwardNoCopy: no allocation)
+///   var output = model.Forward(images);          // log-probabilities [N, 10], the model's own buffer (no allocation)
 ///   var loss = F.nll_loss(output, labels);       // mean negative log-likelihood and ∂loss/∂output
 ///   model.Backward(loss.Grad);                   // chain rule back through every layer: fills each p.Grad
 ///   optimizer.step(); scheduler?.step();         // move the weights, then the learning rate
@@ -115,7 +115,7 @@ public sealed class Trainer : ITrainer
         long step = Steps + 1;
         double lr = Optimizer.LearningRate;
         Optimizer.zero_grad();
-        var output = Model.ForwardNoCopy(images);   // the model's own buffer, read before the next step overwrites it
+        var output = Model.Forward(images);         // the model's own buffer, read before the next step overwrites it
         var loss = F.nll_loss(output, labels, LossGrad(output));
         if (!double.IsFinite(loss.Value)) throw new TrainingDivergedException(step, lr, loss.Value);
         int correct = CountCorrect(output, labels);
@@ -183,7 +183,7 @@ public sealed class Trainer : ITrainer
             var tally = new EvaluationTally();
             foreach (var batch in data.Epoch())
             {
-                var output = model.ForwardNoCopy(batch.Images);
+                var output = model.Forward(batch.Images);
                 tally.Add(output, batch.Labels, F.nll_loss(output, batch.Labels, lossGrad(output)).Value);
             }
             return tally.Result();
@@ -216,7 +216,7 @@ public sealed class Trainer : ITrainer
                 int m = Math.Min(batchSize, n - start);
                 if (chunk is null || chunk.Shape[0] != m) chunk = new Tensor<float>([m, .. images.Shape[1..]]);
                 Array.Copy(images.Data, (long)start * per, chunk.Data, 0, (long)m * per);
-                var y = model.ForwardNoCopy(chunk);                       // [m, C]
+                var y = model.Forward(chunk);                             // [m, C]
                 result ??= new Tensor<float>(n, y.Shape[1]);
                 Array.Copy(y.Data, 0, result.Data, (long)start * y.Shape[1], y.Numel);
             }
