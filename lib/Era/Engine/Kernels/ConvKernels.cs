@@ -93,43 +93,92 @@ public static unsafe class ConvKernels
     }
 
     /// <summary>
-    /// <see cref="Forward"/> with 16-float vectors: 4 output channels × 48 pixels = 12 accumulators, P a multiple of 48.
+    /// <see cref="Forward"/> with 16-float vectors, P a multiple of 48. AVX-512 has 32 registers, so output channels go
+    /// two blocks (8 channels) at a time: 8 × 48 pixels = 24 accumulators, and per tap 3 input loads and 8 weight
+    /// broadcasts feed 24 FMAs (the 4-channel block's 12 FMAs needed 7 loads). A last odd block runs 4 × 48.
     /// Each output sums the same products in the same order (tap by tap) as the 256-bit kernel: the same numbers, bit for bit.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Forward512(float* input, int* off, int taps, float* wPacked, int oBlocks, float* output, int p48)
     {
-        for (int ob = 0; ob < oBlocks; ob++)
-        {
-            float* wb = wPacked + ob * taps * 4;
-            float* o0 = output + ob * 4 * p48, o1 = o0 + p48, o2 = o1 + p48, o3 = o2 + p48;
+        int ob = 0;
+        for (; ob + 2 <= oBlocks; ob += 2)
             for (int p = 0; p < p48; p += 48)
-            {
-                Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
-                Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
-                float* inP = input + p;
-                for (int t = 0; t < taps; t++)
-                {
-                    float* src = inP + off[t];
-                    var x0 = Avx512F.LoadVector512(src);
-                    var x1 = Avx512F.LoadVector512(src + 16);
-                    var x2 = Avx512F.LoadVector512(src + 32);
-                    float* w = wb + t * 4;
-                    var w0 = Vector512.Create(w[0]);
-                    a00 = Avx512F.FusedMultiplyAdd(w0, x0, a00); a01 = Avx512F.FusedMultiplyAdd(w0, x1, a01); a02 = Avx512F.FusedMultiplyAdd(w0, x2, a02);
-                    var w1 = Vector512.Create(w[1]);
-                    a10 = Avx512F.FusedMultiplyAdd(w1, x0, a10); a11 = Avx512F.FusedMultiplyAdd(w1, x1, a11); a12 = Avx512F.FusedMultiplyAdd(w1, x2, a12);
-                    var w2 = Vector512.Create(w[2]);
-                    a20 = Avx512F.FusedMultiplyAdd(w2, x0, a20); a21 = Avx512F.FusedMultiplyAdd(w2, x1, a21); a22 = Avx512F.FusedMultiplyAdd(w2, x2, a22);
-                    var w3 = Vector512.Create(w[3]);
-                    a30 = Avx512F.FusedMultiplyAdd(w3, x0, a30); a31 = Avx512F.FusedMultiplyAdd(w3, x1, a31); a32 = Avx512F.FusedMultiplyAdd(w3, x2, a32);
-                }
-                Store3(o0 + p, a00, a01, a02);
-                Store3(o1 + p, a10, a11, a12);
-                Store3(o2 + p, a20, a21, a22);
-                Store3(o3 + p, a30, a31, a32);
-            }
+                Forward512Block8(input + p, off, taps, wPacked + ob * taps * 4, output + ob * 4 * p48 + p, p48);
+        for (; ob < oBlocks; ob++)
+            for (int p = 0; p < p48; p += 48)
+                Forward512Block4(input + p, off, taps, wPacked + ob * taps * 4, output + ob * 4 * p48 + p, p48);
+    }
+
+    /// <summary>Output channels 4·ob … 4·ob + 7, pixels p … p + 47: 24 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Forward512Block8(float* inP, int* off, int taps, float* wa, float* o0, int p48)
+    {
+        float* wb = wa + taps * 4;   // the second block of 4 channels' weights
+        Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+        Vector512<float> b00 = default, b01 = default, b02 = default, b10 = default, b11 = default, b12 = default;
+        Vector512<float> b20 = default, b21 = default, b22 = default, b30 = default, b31 = default, b32 = default;
+        for (int t = 0; t < taps; t++)
+        {
+            float* src = inP + off[t];
+            var x0 = Avx512F.LoadVector512(src);
+            var x1 = Avx512F.LoadVector512(src + 16);
+            var x2 = Avx512F.LoadVector512(src + 32);
+            float* w = wa + t * 4, v = wb + t * 4;
+            var w0 = Vector512.Create(w[0]);
+            a00 = Avx512F.FusedMultiplyAdd(w0, x0, a00); a01 = Avx512F.FusedMultiplyAdd(w0, x1, a01); a02 = Avx512F.FusedMultiplyAdd(w0, x2, a02);
+            var w1 = Vector512.Create(w[1]);
+            a10 = Avx512F.FusedMultiplyAdd(w1, x0, a10); a11 = Avx512F.FusedMultiplyAdd(w1, x1, a11); a12 = Avx512F.FusedMultiplyAdd(w1, x2, a12);
+            var w2 = Vector512.Create(w[2]);
+            a20 = Avx512F.FusedMultiplyAdd(w2, x0, a20); a21 = Avx512F.FusedMultiplyAdd(w2, x1, a21); a22 = Avx512F.FusedMultiplyAdd(w2, x2, a22);
+            var w3 = Vector512.Create(w[3]);
+            a30 = Avx512F.FusedMultiplyAdd(w3, x0, a30); a31 = Avx512F.FusedMultiplyAdd(w3, x1, a31); a32 = Avx512F.FusedMultiplyAdd(w3, x2, a32);
+            var v0 = Vector512.Create(v[0]);
+            b00 = Avx512F.FusedMultiplyAdd(v0, x0, b00); b01 = Avx512F.FusedMultiplyAdd(v0, x1, b01); b02 = Avx512F.FusedMultiplyAdd(v0, x2, b02);
+            var v1 = Vector512.Create(v[1]);
+            b10 = Avx512F.FusedMultiplyAdd(v1, x0, b10); b11 = Avx512F.FusedMultiplyAdd(v1, x1, b11); b12 = Avx512F.FusedMultiplyAdd(v1, x2, b12);
+            var v2 = Vector512.Create(v[2]);
+            b20 = Avx512F.FusedMultiplyAdd(v2, x0, b20); b21 = Avx512F.FusedMultiplyAdd(v2, x1, b21); b22 = Avx512F.FusedMultiplyAdd(v2, x2, b22);
+            var v3 = Vector512.Create(v[3]);
+            b30 = Avx512F.FusedMultiplyAdd(v3, x0, b30); b31 = Avx512F.FusedMultiplyAdd(v3, x1, b31); b32 = Avx512F.FusedMultiplyAdd(v3, x2, b32);
         }
+        Store3(o0, a00, a01, a02);
+        Store3(o0 + p48, a10, a11, a12);
+        Store3(o0 + 2 * p48, a20, a21, a22);
+        Store3(o0 + 3 * p48, a30, a31, a32);
+        Store3(o0 + 4 * p48, b00, b01, b02);
+        Store3(o0 + 5 * p48, b10, b11, b12);
+        Store3(o0 + 6 * p48, b20, b21, b22);
+        Store3(o0 + 7 * p48, b30, b31, b32);
+    }
+
+    /// <summary>Output channels 4·ob … 4·ob + 3, pixels p … p + 47: 12 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Forward512Block4(float* inP, int* off, int taps, float* wb, float* o0, int p48)
+    {
+        Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+        for (int t = 0; t < taps; t++)
+        {
+            float* src = inP + off[t];
+            var x0 = Avx512F.LoadVector512(src);
+            var x1 = Avx512F.LoadVector512(src + 16);
+            var x2 = Avx512F.LoadVector512(src + 32);
+            float* w = wb + t * 4;
+            var w0 = Vector512.Create(w[0]);
+            a00 = Avx512F.FusedMultiplyAdd(w0, x0, a00); a01 = Avx512F.FusedMultiplyAdd(w0, x1, a01); a02 = Avx512F.FusedMultiplyAdd(w0, x2, a02);
+            var w1 = Vector512.Create(w[1]);
+            a10 = Avx512F.FusedMultiplyAdd(w1, x0, a10); a11 = Avx512F.FusedMultiplyAdd(w1, x1, a11); a12 = Avx512F.FusedMultiplyAdd(w1, x2, a12);
+            var w2 = Vector512.Create(w[2]);
+            a20 = Avx512F.FusedMultiplyAdd(w2, x0, a20); a21 = Avx512F.FusedMultiplyAdd(w2, x1, a21); a22 = Avx512F.FusedMultiplyAdd(w2, x2, a22);
+            var w3 = Vector512.Create(w[3]);
+            a30 = Avx512F.FusedMultiplyAdd(w3, x0, a30); a31 = Avx512F.FusedMultiplyAdd(w3, x1, a31); a32 = Avx512F.FusedMultiplyAdd(w3, x2, a32);
+        }
+        Store3(o0, a00, a01, a02);
+        Store3(o0 + p48, a10, a11, a12);
+        Store3(o0 + 2 * p48, a20, a21, a22);
+        Store3(o0 + 3 * p48, a30, a31, a32);
     }
 
     private static void Store3(float* dst, Vector512<float> a, Vector512<float> b, Vector512<float> c)
@@ -204,57 +253,121 @@ public static unsafe class ConvKernels
     /// <summary>
     /// <see cref="WeightGrad"/> with 16-float vectors over P a multiple of 16: the 16 lanes fold into the same 8 partial
     /// sums (lane j and j + 8) at the end of each tap block, so dW8's layout and the caller's reduction are unchanged.
+    /// As in <see cref="Forward512"/>, output channels go 8 at a time (24 accumulators: per 16 pixels 3 input and 8 dy
+    /// loads feed 24 FMAs), a last odd block of 4 as the 256-bit kernel does; each sum is formed in the same order either way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightGrad512(float* input, int* off, int taps, float* dy, int oBlocks, int p16, float* dW8)
     {
-        for (int ob = 0; ob < oBlocks; ob++)
+        int ob = 0;
+        for (; ob + 2 <= oBlocks; ob += 2)
         {
-            float* d0 = dy + ob * 4 * p16, d1 = d0 + p16, d2 = d1 + p16, d3 = d2 + p16;
-            float* g0 = dW8 + ob * 4 * taps * 8, g1 = g0 + taps * 8, g2 = g1 + taps * 8, g3 = g2 + taps * 8;
+            float* d = dy + ob * 4 * p16, g = dW8 + ob * 4 * taps * 8;
             int t = 0;
-            for (; t + 3 <= taps; t += 3)
-            {
-                Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
-                Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
-                float* s0 = input + off[t], s1 = input + off[t + 1], s2 = input + off[t + 2];
-                for (int p = 0; p < p16; p += 16)
-                {
-                    var x0 = Avx512F.LoadVector512(s0 + p);
-                    var x1 = Avx512F.LoadVector512(s1 + p);
-                    var x2 = Avx512F.LoadVector512(s2 + p);
-                    var y0 = Avx512F.LoadVector512(d0 + p);
-                    a00 = Avx512F.FusedMultiplyAdd(y0, x0, a00); a01 = Avx512F.FusedMultiplyAdd(y0, x1, a01); a02 = Avx512F.FusedMultiplyAdd(y0, x2, a02);
-                    var y1 = Avx512F.LoadVector512(d1 + p);
-                    a10 = Avx512F.FusedMultiplyAdd(y1, x0, a10); a11 = Avx512F.FusedMultiplyAdd(y1, x1, a11); a12 = Avx512F.FusedMultiplyAdd(y1, x2, a12);
-                    var y2 = Avx512F.LoadVector512(d2 + p);
-                    a20 = Avx512F.FusedMultiplyAdd(y2, x0, a20); a21 = Avx512F.FusedMultiplyAdd(y2, x1, a21); a22 = Avx512F.FusedMultiplyAdd(y2, x2, a22);
-                    var y3 = Avx512F.LoadVector512(d3 + p);
-                    a30 = Avx512F.FusedMultiplyAdd(y3, x0, a30); a31 = Avx512F.FusedMultiplyAdd(y3, x1, a31); a32 = Avx512F.FusedMultiplyAdd(y3, x2, a32);
-                }
-                Add(g0 + t * 8, Fold(a00), Fold(a01), Fold(a02));
-                Add(g1 + t * 8, Fold(a10), Fold(a11), Fold(a12));
-                Add(g2 + t * 8, Fold(a20), Fold(a21), Fold(a22));
-                Add(g3 + t * 8, Fold(a30), Fold(a31), Fold(a32));
-            }
+            for (; t + 3 <= taps; t += 3) WeightGrad512Block8(input, off + t, d, p16, g + t * 8, taps * 8);
             for (; t < taps; t++)
             {
-                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                float* s0 = input + off[t];
-                for (int p = 0; p < p16; p += 16)
-                {
-                    var x0 = Avx512F.LoadVector512(s0 + p);
-                    a0 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(d0 + p), x0, a0);
-                    a1 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(d1 + p), x0, a1);
-                    a2 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(d2 + p), x0, a2);
-                    a3 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(d3 + p), x0, a3);
-                }
-                Avx.Store(g0 + t * 8, Avx.Add(Avx.LoadVector256(g0 + t * 8), Fold(a0)));
-                Avx.Store(g1 + t * 8, Avx.Add(Avx.LoadVector256(g1 + t * 8), Fold(a1)));
-                Avx.Store(g2 + t * 8, Avx.Add(Avx.LoadVector256(g2 + t * 8), Fold(a2)));
-                Avx.Store(g3 + t * 8, Avx.Add(Avx.LoadVector256(g3 + t * 8), Fold(a3)));
+                WeightGrad512Tap(input + off[t], d, p16, g + t * 8, taps * 8);
+                WeightGrad512Tap(input + off[t], d + 4 * p16, p16, g + 4 * taps * 8 + t * 8, taps * 8);
             }
         }
+        for (; ob < oBlocks; ob++)
+        {
+            float* d = dy + ob * 4 * p16, g = dW8 + ob * 4 * taps * 8;
+            int t = 0;
+            for (; t + 3 <= taps; t += 3) WeightGrad512Block4(input, off + t, d, p16, g + t * 8, taps * 8);
+            for (; t < taps; t++) WeightGrad512Tap(input + off[t], d, p16, g + t * 8, taps * 8);
+        }
+    }
+
+    /// <summary>Taps t … t + 2 of output channels o … o + 7 (dy rows d, d + P, …; dW8 rows g, g + stride, …): 24 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGrad512Block8(float* input, int* off, float* d0, int p16, float* g0, int stride)
+    {
+        Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+        Vector512<float> b00 = default, b01 = default, b02 = default, b10 = default, b11 = default, b12 = default;
+        Vector512<float> b20 = default, b21 = default, b22 = default, b30 = default, b31 = default, b32 = default;
+        float* s0 = input + off[0], s1 = input + off[1], s2 = input + off[2];
+        float* d1 = d0 + p16, d2 = d1 + p16, d3 = d2 + p16, e0 = d3 + p16, e1 = e0 + p16, e2 = e1 + p16, e3 = e2 + p16;
+        for (int p = 0; p < p16; p += 16)
+        {
+            var x0 = Avx512F.LoadVector512(s0 + p);
+            var x1 = Avx512F.LoadVector512(s1 + p);
+            var x2 = Avx512F.LoadVector512(s2 + p);
+            var y = Avx512F.LoadVector512(d0 + p);
+            a00 = Avx512F.FusedMultiplyAdd(y, x0, a00); a01 = Avx512F.FusedMultiplyAdd(y, x1, a01); a02 = Avx512F.FusedMultiplyAdd(y, x2, a02);
+            y = Avx512F.LoadVector512(d1 + p);
+            a10 = Avx512F.FusedMultiplyAdd(y, x0, a10); a11 = Avx512F.FusedMultiplyAdd(y, x1, a11); a12 = Avx512F.FusedMultiplyAdd(y, x2, a12);
+            y = Avx512F.LoadVector512(d2 + p);
+            a20 = Avx512F.FusedMultiplyAdd(y, x0, a20); a21 = Avx512F.FusedMultiplyAdd(y, x1, a21); a22 = Avx512F.FusedMultiplyAdd(y, x2, a22);
+            y = Avx512F.LoadVector512(d3 + p);
+            a30 = Avx512F.FusedMultiplyAdd(y, x0, a30); a31 = Avx512F.FusedMultiplyAdd(y, x1, a31); a32 = Avx512F.FusedMultiplyAdd(y, x2, a32);
+            y = Avx512F.LoadVector512(e0 + p);
+            b00 = Avx512F.FusedMultiplyAdd(y, x0, b00); b01 = Avx512F.FusedMultiplyAdd(y, x1, b01); b02 = Avx512F.FusedMultiplyAdd(y, x2, b02);
+            y = Avx512F.LoadVector512(e1 + p);
+            b10 = Avx512F.FusedMultiplyAdd(y, x0, b10); b11 = Avx512F.FusedMultiplyAdd(y, x1, b11); b12 = Avx512F.FusedMultiplyAdd(y, x2, b12);
+            y = Avx512F.LoadVector512(e2 + p);
+            b20 = Avx512F.FusedMultiplyAdd(y, x0, b20); b21 = Avx512F.FusedMultiplyAdd(y, x1, b21); b22 = Avx512F.FusedMultiplyAdd(y, x2, b22);
+            y = Avx512F.LoadVector512(e3 + p);
+            b30 = Avx512F.FusedMultiplyAdd(y, x0, b30); b31 = Avx512F.FusedMultiplyAdd(y, x1, b31); b32 = Avx512F.FusedMultiplyAdd(y, x2, b32);
+        }
+        Add(g0, Fold(a00), Fold(a01), Fold(a02));
+        Add(g0 + stride, Fold(a10), Fold(a11), Fold(a12));
+        Add(g0 + 2 * stride, Fold(a20), Fold(a21), Fold(a22));
+        Add(g0 + 3 * stride, Fold(a30), Fold(a31), Fold(a32));
+        Add(g0 + 4 * stride, Fold(b00), Fold(b01), Fold(b02));
+        Add(g0 + 5 * stride, Fold(b10), Fold(b11), Fold(b12));
+        Add(g0 + 6 * stride, Fold(b20), Fold(b21), Fold(b22));
+        Add(g0 + 7 * stride, Fold(b30), Fold(b31), Fold(b32));
+    }
+
+    /// <summary>Taps t … t + 2 of output channels o … o + 3: 12 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGrad512Block4(float* input, int* off, float* d0, int p16, float* g0, int stride)
+    {
+        Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+        float* s0 = input + off[0], s1 = input + off[1], s2 = input + off[2];
+        float* d1 = d0 + p16, d2 = d1 + p16, d3 = d2 + p16;
+        for (int p = 0; p < p16; p += 16)
+        {
+            var x0 = Avx512F.LoadVector512(s0 + p);
+            var x1 = Avx512F.LoadVector512(s1 + p);
+            var x2 = Avx512F.LoadVector512(s2 + p);
+            var y = Avx512F.LoadVector512(d0 + p);
+            a00 = Avx512F.FusedMultiplyAdd(y, x0, a00); a01 = Avx512F.FusedMultiplyAdd(y, x1, a01); a02 = Avx512F.FusedMultiplyAdd(y, x2, a02);
+            y = Avx512F.LoadVector512(d1 + p);
+            a10 = Avx512F.FusedMultiplyAdd(y, x0, a10); a11 = Avx512F.FusedMultiplyAdd(y, x1, a11); a12 = Avx512F.FusedMultiplyAdd(y, x2, a12);
+            y = Avx512F.LoadVector512(d2 + p);
+            a20 = Avx512F.FusedMultiplyAdd(y, x0, a20); a21 = Avx512F.FusedMultiplyAdd(y, x1, a21); a22 = Avx512F.FusedMultiplyAdd(y, x2, a22);
+            y = Avx512F.LoadVector512(d3 + p);
+            a30 = Avx512F.FusedMultiplyAdd(y, x0, a30); a31 = Avx512F.FusedMultiplyAdd(y, x1, a31); a32 = Avx512F.FusedMultiplyAdd(y, x2, a32);
+        }
+        Add(g0, Fold(a00), Fold(a01), Fold(a02));
+        Add(g0 + stride, Fold(a10), Fold(a11), Fold(a12));
+        Add(g0 + 2 * stride, Fold(a20), Fold(a21), Fold(a22));
+        Add(g0 + 3 * stride, Fold(a30), Fold(a31), Fold(a32));
+    }
+
+    /// <summary>One tap (input at s) of output channels o … o + 3: the remainder when the taps are not a multiple of 3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGrad512Tap(float* s, float* d0, int p16, float* g0, int stride)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        float* d1 = d0 + p16, d2 = d1 + p16, d3 = d2 + p16;
+        for (int p = 0; p < p16; p += 16)
+        {
+            var x = Avx512F.LoadVector512(s + p);
+            a0 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(d0 + p), x, a0);
+            a1 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(d1 + p), x, a1);
+            a2 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(d2 + p), x, a2);
+            a3 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(d3 + p), x, a3);
+        }
+        Avx.Store(g0, Avx.Add(Avx.LoadVector256(g0), Fold(a0)));
+        Avx.Store(g0 + stride, Avx.Add(Avx.LoadVector256(g0 + stride), Fold(a1)));
+        Avx.Store(g0 + 2 * stride, Avx.Add(Avx.LoadVector256(g0 + 2 * stride), Fold(a2)));
+        Avx.Store(g0 + 3 * stride, Avx.Add(Avx.LoadVector256(g0 + 3 * stride), Fold(a3)));
     }
 
     /// <summary>Lanes j and j + 8 of a 16-float vector added: 8 partial sums.</summary>

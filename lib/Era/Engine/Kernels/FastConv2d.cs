@@ -20,7 +20,7 @@ public sealed unsafe class FastConv2d
 
     private readonly int _cin, _cout, _k, _pad, _oPad, _iPad, _tapsF, _tapsB;
     private int _h = -1, _w = -1, _threads = -1, _bits = -1;
-    private int _hp, _wp, _ho, _wo, _p24, _p8, _q, _hq, _wq, _pd24;
+    private int _hp, _wp, _ho, _wo, _p24, _p8, _q, _hq, _wq, _pd24, _inLen;
     private readonly int[] _offF, _offB;                 // tap offsets in the padded input / padded dy
     private readonly float[] _wPack, _wFlip;             // [o/4][tap][4] and [c/4][tap'][4]
     private float[][] _inPad = [], _outWide = [], _dyWide = [], _dyPad = [], _dxWide = [], _dW8 = [], _db = [];   // [thread][…]
@@ -62,7 +62,7 @@ public sealed unsafe class FastConv2d
             for (int u = 0; u < k; u++)
                 for (int v = 0; v < k; v++) _offB[(o * k + u) * k + v] = o * _hq * _wq + u * _wq + v;
         // Sizes cover the furthest read of the kernels (last block + largest tap offset); the slack stays zero.
-        int inLen = Math.Max(_cin * _hp * _wp, _p24 + _offF[^1]) + 16;
+        int inLen = _inLen = Math.Max(_cin * _hp * _wp, _p24 + _offF[^1]) + 16;
         int dyPadLen = Math.Max(_cout * _hq * _wq, _pd24 + _offB[^1]) + 16;
         _inPad = Alloc(inLen); _outWide = Alloc(_oPad * _p24); _dyWide = Alloc(_oPad * _p8);
         _dyPad = Alloc(dyPadLen); _dxWide = Alloc(_iPad * _pd24); _dW8 = Alloc(_oPad * _tapsF * 8); _db = Alloc(_cout);
@@ -106,8 +106,7 @@ public sealed unsafe class FastConv2d
         {
             for (int img = start; img < end; img++)
             {
-                PackInput(x, img, pIn);
-                ConvKernels.Forward(pIn, pOff, _tapsF, pW, _oPad / 4, pOut, _p24);
+                ConvKernels.Forward(WideInput(x, images.Length, img, pIn), pOff, _tapsF, pW, _oPad / 4, pOut, _p24);
                 for (int o = 0; o < _cout; o++)
                 {
                     float b = bias is null ? 0f : bias[o];
@@ -116,6 +115,20 @@ public sealed unsafe class FastConv2d
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Image <paramref name="img"/> of x in the wide layout. Without padding an image already is in it (Wp = W), so the
+    /// kernels read it in place when their furthest read (a few floats past the image) stays inside x: those floats
+    /// fall in garbage columns of the output (dropped) and meet zeros of dy in dW. Otherwise (padding, or the batch's
+    /// last image) it is copied into the zero-padded scratch plane.
+    /// </summary>
+    private float* WideInput(float* x, int xLength, int img, float* inPad)
+    {
+        long start = (long)img * _cin * _h * _w;
+        if (_pad == 0 && start + _inLen <= xLength) return x + start;
+        PackInput(x, img, inPad);
+        return inPad;
     }
 
     /// <summary>Copies image <paramref name="img"/> of x into the interior of the zero-padded plane (borders stay zero).</summary>
@@ -184,7 +197,7 @@ public sealed unsafe class FastConv2d
         {
             for (int img = start; img < end; img++)
             {
-                PackInput(x, img, pIn);
+                float* wideX = WideInput(x, images.Length, img, pIn);
                 for (int o = 0; o < _cout; o++)
                 {
                     float* src = dy + (img * _cout + o) * hw;
@@ -195,7 +208,7 @@ public sealed unsafe class FastConv2d
                         sum += ConvKernels.CopyRowTwiceAndSum(src, wide, padded, _wo);
                     db[o] += sum;
                 }
-                ConvKernels.WeightGrad(pIn, pOffF, _tapsF, pDyW, _oPad / 4, _p8, pG);       // dW += dy · x
+                ConvKernels.WeightGrad(wideX, pOffF, _tapsF, pDyW, _oPad / 4, _p8, pG);       // dW += dy · x
                 if (dx == null) continue;
                 ConvKernels.Forward(pDyP, pOffB, _tapsB, pWf, _iPad / 4, pDx, _pd24);        // dx = full conv of dy
                 float* d = dx + img * _cin * _h * _w;
