@@ -86,7 +86,10 @@ public class BlockTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public void FusedBlockMatchesTheLayersOneByOne(int threads)
+    public void FusedBlockMatchesTheLayersOneByOne(int threads) => FusedBlockMatchesTheLayers(threads);
+
+    /// <summary>The fused block against its layers one by one, at the current vector width (VectorWidthTests runs both).</summary>
+    internal static void FusedBlockMatchesTheLayers(int threads)
     {
         torch.set_num_threads(threads);
         (float[] Y, float[] Dx, float[] Grads, bool LayerByLayer) Run(bool fast)

@@ -113,6 +113,11 @@ public class KernelTests
             var v = CounterRng.Hash8(seed, i);
             for (int k = 0; k < 8; k++) Assert.Equal(CounterRng.Hash(seed, i + (uint)k), v[k]);
         }
+        for (uint i = 0; i < 64; i += 16)
+        {
+            var v = CounterRng.Hash16(seed, i);
+            for (int k = 0; k < 16; k++) Assert.Equal(CounterRng.Hash(seed, i + (uint)k), v[k]);
+        }
         // The layer: float (8 lanes) and double (scalar) draw the same mask from the same seed.
         torch.manual_seed(9);
         var yf = new Dropout<float>(0.3).Forward(Ones<float>(1003));

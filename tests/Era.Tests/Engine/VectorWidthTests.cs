@@ -9,14 +9,14 @@ public sealed class Avx512TheoryAttribute : TheoryAttribute
 {
     public Avx512TheoryAttribute()
     {
-        if (!ConvKernels.Is512Supported) Skip = "this CPU has no accelerated AVX-512: the 512-bit convolution kernels were not run";
+        if (!ConvKernels.Is512Supported) Skip = "this CPU has no accelerated AVX-512: the 512-bit kernels were not run";
     }
 }
 
 /// <summary>
-/// The convolution kernels at both vector widths (AVX2's 256 bits, AVX-512's 512) against each other and against the
-/// readable loops (Conv2d in double, which never takes the fast path), at 1, 2 and 3 threads, on the course models'
-/// shapes and odd ones.
+/// The convolution kernels and the fused BatchNorm → ReLU → Dropout at both vector widths (AVX2's 256 bits, AVX-512's
+/// 512) against each other and against the readable loops (Conv2d in double, which never takes the fast path; the block's
+/// layers one by one), at 1, 2 and 3 threads, on the course models' shapes and odd ones.
 /// </summary>
 [Collection(EngineCollection.Name)]
 public sealed class VectorWidthTests
@@ -118,6 +118,33 @@ public sealed class VectorWidthTests
             Assert.Equal(narrow.Dx, wide.Dx);
             Close(narrow.DW, wide.DW, $"dW at {threads} threads");
             Assert.Equal(wide.DW, Run(512, threads, x, n, cin, cout, size, k, pad, w, dy).DW);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Avx2FusedBatchNormReluDropoutMatchesTheLayers(int threads) => AtWidth(256, () => BlockTests.FusedBlockMatchesTheLayers(threads));
+
+    [Avx512Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Avx512FusedBatchNormReluDropoutMatchesTheLayers(int threads) => AtWidth(512, () => BlockTests.FusedBlockMatchesTheLayers(threads));
+
+    private static void AtWidth(int bits, Action test)
+    {
+        int before = ConvKernels.VectorBits;
+        try
+        {
+            ConvKernels.VectorBits = bits;
+            test();
+        }
+        finally
+        {
+            ConvKernels.VectorBits = before;
+            torch.set_num_threads(Environment.ProcessorCount);
         }
     }
 

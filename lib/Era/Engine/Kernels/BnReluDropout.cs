@@ -5,97 +5,118 @@ using System.Runtime.Intrinsics.X86;
 namespace Era.Engine.Kernels;
 
 /// <summary>
-/// BatchNorm2d → ReLU → Dropout fused into one pass over a plane (float, AVX2+FMA), used by ConvBnReluDropout through
-/// BatchNorm2d.ForwardFused. Stateless: each call gets its planes, dropout seed and mask as arguments.
-/// Same math as the three layers one after the other, without writing the two intermediate tensors:
-///   forward:  y = max(x·scale + shift, 0) · m            (scale = γ/σ, shift = β − μ·γ/σ; m = dropout mask)
-///   backward: g = dy · m · [x·scale + shift &gt; 0]        (dropout, then ReLU's derivative)
-///             then BatchNorm's dx = a·g + b·x + k, whose coefficients need Σg and Σg·x first (two passes).
-/// A null mask means no dropout (m = 1).
+/// BatchNorm2d → ReLU → Dropout fused into one pass over a plane (float; AVX2+FMA, or AVX-512 when
+/// <see cref="ConvKernels.VectorBits"/> is 512), used by ConvBnReluDropout's fast path. Stateless: each call gets its
+/// plane, the dropout seed and BatchNorm's coefficients as arguments. The same math as the three layers one after the
+/// other, without writing the two intermediate tensors or the mask:
+///   forward:  y = max(z·scale + shift, 0) · m            (scale = γ/σ, shift = β − μ·γ/σ; m = dropout mask: 0 or keep)
+///   backward: g = dy · m · [z·scale + shift &gt; 0] = (y &gt; 0 ? dy · keep : 0)
+///             (y &gt; 0 exactly where the element was kept and ReLU let it through, so y stands in for the mask),
+///             then BatchNorm's dz = a·g + b·z + k, whose coefficients need Σg and Σg·z first (two passes).
+/// Without dropout (eval, p = 0) m = keep = 1. Element j's dropout number is CounterRng.Hash(seed, start + j), as Dropout's.
 /// </summary>
 public static unsafe class BnReluDropout
 {
     public static bool IsSupported => Fma.IsSupported && Avx2.IsSupported;
 
-    /// <summary>Forward over one plane; element j's dropout number is CounterRng.Hash(seed, start + j), as Dropout's.</summary>
+    /// <summary>Forward over one plane; <paramref name="masked"/>: draw the dropout mask (training with p &gt; 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(float* x, float* y, float* mask, int len, float scale, float shift,
-        ulong seed, uint start, uint threshold, float keepScale)
+    public static void Forward(float* z, float* y, int len, float scale, float shift, bool masked, ulong seed, uint start, uint threshold, float keep)
     {
         int j = 0;
-        Vector256<float> vs = Vector256.Create(scale), vb = Vector256.Create(shift), vk = Vector256.Create(keepScale);
-        var vt = Vector256.Create(threshold);
-        for (; j + 8 <= len; j += 8)
+        if (ConvKernels.VectorBits == 512)
         {
-            var r = Avx.Max(Fma.MultiplyAdd(Avx.LoadVector256(x + j), vs, vb), Vector256<float>.Zero);   // ReLU(BN(x))
-            if (mask != null)
+            Vector512<float> vs = Vector512.Create(scale), vb = Vector512.Create(shift), vk = Vector512.Create(keep);
+            var vt = Vector512.Create(threshold);
+            for (; j + 16 <= len; j += 16)
             {
-                var m = vk & Vector256.GreaterThanOrEqual(CounterRng.Hash8(seed, start + (uint)j), vt).AsSingle();
-                Avx.Store(mask + j, m);
-                r = Avx.Multiply(r, m);                                                                  // · dropout mask
+                var r = Avx512F.Max(Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(z + j), vs, vb), Vector512<float>.Zero);   // ReLU(BN(z))
+                if (masked) r = Avx512F.Multiply(r, vk & Vector512.GreaterThanOrEqual(CounterRng.Hash16(seed, start + (uint)j), vt).AsSingle());
+                Avx512F.Store(y + j, r);
             }
-            Avx.Store(y + j, r);
+        }
+        else
+        {
+            Vector256<float> vs = Vector256.Create(scale), vb = Vector256.Create(shift), vk = Vector256.Create(keep);
+            var vt = Vector256.Create(threshold);
+            for (; j + 8 <= len; j += 8)
+            {
+                var r = Avx.Max(Fma.MultiplyAdd(Avx.LoadVector256(z + j), vs, vb), Vector256<float>.Zero);   // ReLU(BN(z))
+                if (masked) r = Avx.Multiply(r, vk & Vector256.GreaterThanOrEqual(CounterRng.Hash8(seed, start + (uint)j), vt).AsSingle());
+                Avx.Store(y + j, r);
+            }
         }
         for (; j < len; j++)
         {
-            float r = Math.Max(MathF.FusedMultiplyAdd(x[j], scale, shift), 0f);
-            if (mask != null)
-            {
-                mask[j] = CounterRng.Hash(seed, start + (uint)j) < threshold ? 0f : keepScale;
-                r *= mask[j];
-            }
+            float r = Math.Max(MathF.FusedMultiplyAdd(z[j], scale, shift), 0f);
+            if (masked) r *= CounterRng.Hash(seed, start + (uint)j) < threshold ? 0f : keep;
             y[j] = r;
         }
     }
 
-    /// <summary>(Σ g, Σ g·x) over one plane, g = dy · m · [x·scale + shift &gt; 0].</summary>
+    /// <summary>(Σ g, Σ g·z) over one plane, g = (y &gt; 0 ? dy · keep : 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static (float SumG, float SumGX) Sums(float* x, float* dy, float* mask, int len, float scale, float shift)
+    public static (float SumG, float SumGZ) Sums(float* z, float* y, float* dy, int len, float keep)
     {
         int j = 0;
-        Vector256<float> vs = Vector256.Create(scale), vb = Vector256.Create(shift), a1 = default, a2 = default;
-        for (; j + 8 <= len; j += 8)
+        float s1 = 0, s2 = 0;
+        if (ConvKernels.VectorBits == 512)
         {
-            var xv = Avx.LoadVector256(x + j);
-            var g = Grad8(xv, dy + j, mask == null ? null : mask + j, vs, vb);
-            a1 = Avx.Add(a1, g);
-            a2 = Fma.MultiplyAdd(g, xv, a2);
+            Vector512<float> vk = Vector512.Create(keep), a1 = default, a2 = default;
+            for (; j + 16 <= len; j += 16)
+            {
+                var g = Grad(y + j, dy + j, vk);
+                a1 = Avx512F.Add(a1, g);
+                a2 = Avx512F.FusedMultiplyAdd(g, Avx512F.LoadVector512(z + j), a2);
+            }
+            s1 = Vector512.Sum(a1);
+            s2 = Vector512.Sum(a2);
         }
-        float s1 = Vector256.Sum(a1), s2 = Vector256.Sum(a2);
+        else
+        {
+            Vector256<float> vk = Vector256.Create(keep), a1 = default, a2 = default;
+            for (; j + 8 <= len; j += 8)
+            {
+                var g = Grad(y + j, dy + j, vk);
+                a1 = Avx.Add(a1, g);
+                a2 = Fma.MultiplyAdd(g, Avx.LoadVector256(z + j), a2);
+            }
+            s1 = Vector256.Sum(a1);
+            s2 = Vector256.Sum(a2);
+        }
         for (; j < len; j++)
         {
-            float g = Grad1(x[j], dy[j], mask == null ? 1f : mask[j], scale, shift);
+            float g = y[j] > 0f ? dy[j] * keep : 0f;
             s1 += g;
-            s2 += g * x[j];
+            s2 += g * z[j];
         }
         return (s1, s2);
     }
 
-    /// <summary>dx = a·g + b·x + k over one plane, g as in <see cref="Sums"/>.</summary>
+    /// <summary>dz = a·g + b·z + k over one plane, g as in <see cref="Sums"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Dx(float* x, float* dy, float* mask, float* dx, int len, float scale, float shift, float a, float b, float k)
+    public static void Dz(float* z, float* y, float* dy, float* dz, int len, float keep, float a, float b, float k)
     {
         int j = 0;
-        Vector256<float> vs = Vector256.Create(scale), vb = Vector256.Create(shift);
-        Vector256<float> va = Vector256.Create(a), vbx = Vector256.Create(b), vk = Vector256.Create(k);
-        for (; j + 8 <= len; j += 8)
+        if (ConvKernels.VectorBits == 512)
         {
-            var xv = Avx.LoadVector256(x + j);
-            var g = Grad8(xv, dy + j, mask == null ? null : mask + j, vs, vb);
-            Avx.Store(dx + j, Fma.MultiplyAdd(va, g, Fma.MultiplyAdd(vbx, xv, vk)));
+            Vector512<float> vkeep = Vector512.Create(keep), va = Vector512.Create(a), vb = Vector512.Create(b), vk = Vector512.Create(k);
+            for (; j + 16 <= len; j += 16)
+                Avx512F.Store(dz + j, Avx512F.FusedMultiplyAdd(va, Grad(y + j, dy + j, vkeep), Avx512F.FusedMultiplyAdd(vb, Avx512F.LoadVector512(z + j), vk)));
+        }
+        else
+        {
+            Vector256<float> vkeep = Vector256.Create(keep), va = Vector256.Create(a), vb = Vector256.Create(b), vk = Vector256.Create(k);
+            for (; j + 8 <= len; j += 8)
+                Avx.Store(dz + j, Fma.MultiplyAdd(va, Grad(y + j, dy + j, vkeep), Fma.MultiplyAdd(vb, Avx.LoadVector256(z + j), vk)));
         }
         for (; j < len; j++)
-            dx[j] = MathF.FusedMultiplyAdd(a, Grad1(x[j], dy[j], mask == null ? 1f : mask[j], scale, shift), MathF.FusedMultiplyAdd(b, x[j], k));
+            dz[j] = MathF.FusedMultiplyAdd(a, y[j] > 0f ? dy[j] * keep : 0f, MathF.FusedMultiplyAdd(b, z[j], k));
     }
 
-    private static Vector256<float> Grad8(Vector256<float> x, float* dy, float* mask, Vector256<float> scale, Vector256<float> shift)
-    {
-        var g = Avx.LoadVector256(dy);
-        if (mask != null) g = Avx.Multiply(g, Avx.LoadVector256(mask));
-        var positive = Avx.CompareGreaterThan(Fma.MultiplyAdd(x, scale, shift), Vector256<float>.Zero);
-        return Avx.And(g, positive);
-    }
+    private static Vector512<float> Grad(float* y, float* dy, Vector512<float> keep) =>
+        Avx512F.Multiply(Avx512F.LoadVector512(dy), keep) & Vector512.GreaterThan(Avx512F.LoadVector512(y), Vector512<float>.Zero);
 
-    private static float Grad1(float x, float dy, float m, float scale, float shift) =>
-        MathF.FusedMultiplyAdd(x, scale, shift) > 0f ? dy * m : 0f;
+    private static Vector256<float> Grad(float* y, float* dy, Vector256<float> keep) =>
+        Avx.And(Avx.Multiply(Avx.LoadVector256(dy), keep), Avx.CompareGreaterThan(Avx.LoadVector256(y), Vector256<float>.Zero));
 }

@@ -14,16 +14,16 @@ namespace Era.Engine.Layers;
 /// </code>
 /// The readable path runs the four layers one after the other, exactly as written. The fast one (float on AVX2, with
 /// <see cref="torch.backends.fast"/> enabled and no fixed dropout mask) runs BatchNorm2d, ReLU and Dropout as one
-/// pass over the data (Kernels/BnReluDropout.cs): the same math without writing the two intermediate tensors, with
+/// pass over the data (Kernels/BnReluDropout.cs): the same math without writing the two intermediate tensors or the
+/// mask (backward reads the mask off y: an element was kept and let through by ReLU exactly where y &gt; 0), with
 /// BatchNorm2d's own statistics and gradient coefficients and Dropout's generator and mask rule. Tests compare the two.
 /// </summary>
 public sealed unsafe class ConvBnReluDropout<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     // The fused path's state (the layers keep their own for the readable path):
     private bool _fused;                          // the last Forward ran the fused kernel
-    private Tensor<T>? _z, _output, _gradZ, _mask; // the convolution's output z, y, ∂L/∂z, the dropout mask m
-    private bool _masked;                         // the last fused forward drew a dropout mask (training, p > 0)
-    private readonly float[] _scale, _shift;      // BatchNorm2d as z·scale + shift, per channel
+    private Tensor<T>? _z, _output, _gradZ;       // the convolution's output z, y, ∂L/∂z (y > 0 marks the kept elements)
+    private float _keep;                          // the last fused forward's m for a kept element: 1/(1 − p), or 1 without dropout
 
     public ConvBnReluDropout(Conv2d<T> conv, BatchNorm2d<T> norm, ReLU<T> relu, Dropout<T> dropout)
     {
@@ -31,8 +31,6 @@ public sealed unsafe class ConvBnReluDropout<T> : Module<T> where T : unmanaged,
         Norm = RegisterModule("1", norm);
         Relu = RegisterModule("2", relu);
         Dropout = RegisterModule("3", dropout);
-        _scale = new float[norm.NumFeatures];
-        _shift = new float[norm.NumFeatures];
     }
 
     public Conv2d<T> Conv { get; }
@@ -57,68 +55,65 @@ public sealed unsafe class ConvBnReluDropout<T> : Module<T> where T : unmanaged,
     {
         Norm.BeginForward(z);
         _z = z;
-        _masked = Training && Dropout.P > 0;
-        ulong seed = _masked ? Dropout.Generator.NextUInt64() : 0;   // one draw per call, as Dropout.Forward
-        uint threshold = _masked ? (uint)Math.Min(CounterRng.DropThreshold(Dropout.P), uint.MaxValue) : 0;
-        float keep = _masked ? float.CreateChecked(Dropout.Scale) : 1f;
-        var m = _masked ? Buffers.EnsureLike(ref _mask, z) : null;
+        bool masked = Training && Dropout.P > 0;
+        ulong seed = masked ? Dropout.Generator.NextUInt64() : 0;   // one draw per call, as Dropout.Forward
+        uint threshold = masked ? (uint)Math.Min(CounterRng.DropThreshold(Dropout.P), uint.MaxValue) : 0;
+        _keep = masked ? float.CreateChecked(Dropout.Scale) : 1f;
         var y = Buffers.EnsureLike(ref _output, z);
-        Workers.Run(new FusedForwardJob(this, z, y, m, seed, threshold, keep));
+        Workers.Run(new FusedForwardJob(this, z, y, masked, seed, threshold));
         Norm.EndForward();
         return y;
     }
 
-    /// <summary>∂L/∂z from ∂L/∂y: g = dy · m · [z·scale + shift &gt; 0], then BatchNorm2d's dx = a·g + b·z + k per channel.</summary>
+    /// <summary>∂L/∂z from ∂L/∂y: g = dy · m · [z·scale + shift &gt; 0] = (y &gt; 0 ? dy · keep : 0), then BatchNorm2d's dz = a·g + b·z + k per channel.</summary>
     private Tensor<T> FusedBackward(Tensor<T> gradOutput)
     {
         var z = _z ?? throw new InvalidOperationException("ConvBnReluDropout.Backward: call Forward first");
         Shapes.CheckSame("ConvBnReluDropout.Backward", gradOutput, z);
         var dz = Buffers.EnsureLike(ref _gradZ, z);
-        Workers.Run(new FusedBackwardJob(this, z, gradOutput, _masked ? _mask : null, dz));
+        Workers.Run(new FusedBackwardJob(this, z, _output!, gradOutput, dz));
         return dz;
     }
 
     /// <summary>The fused forward over the channels of this chunk (each channel's statistics stay on one thread).</summary>
-    private readonly struct FusedForwardJob(ConvBnReluDropout<T> block, Tensor<T> z, Tensor<T> y, Tensor<T>? mask,
-        ulong seed, uint threshold, float keep) : IChunkJob
+    private readonly struct FusedForwardJob(ConvBnReluDropout<T> block, Tensor<T> z, Tensor<T> y, bool masked, ulong seed, uint threshold) : IChunkJob
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk, int chunks)
         {
             int channels = block.Norm.NumFeatures, n = z.Shape[0], hw = z.Shape[2] * z.Shape[3];
             var (c0, c1) = Workers.Range(channels, chunk, chunks);
-            fixed (float* pz = (float[])(object)z.Data, py = (float[])(object)y.Data, pm = (float[]?)(object?)mask?.Data)
+            fixed (float* pz = (float[])(object)z.Data, py = (float[])(object)y.Data)
                 for (int c = c0; c < c1; c++)
                 {
                     var (scale, shift) = block.Norm.Statistics(c, z);
-                    float s = block._scale[c] = float.CreateChecked(scale), b = block._shift[c] = float.CreateChecked(shift);
+                    float s = float.CreateChecked(scale), b = float.CreateChecked(shift);
                     for (int i = 0; i < n; i++)
                     {
                         int start = (i * channels + c) * hw;
-                        BnReluDropout.Forward(pz + start, py + start, pm == null ? null : pm + start, hw, s, b, seed, (uint)start, threshold, keep);
+                        BnReluDropout.Forward(pz + start, py + start, hw, s, b, masked, seed, (uint)start, threshold, block._keep);
                     }
                 }
         }
     }
 
     /// <summary>The fused backward over the channels of this chunk: Σg and Σg·z, BatchNorm2d's coefficients (and dγ, dβ), then dz.</summary>
-    private readonly struct FusedBackwardJob(ConvBnReluDropout<T> block, Tensor<T> z, Tensor<T> dy, Tensor<T>? mask, Tensor<T> dz) : IChunkJob
+    private readonly struct FusedBackwardJob(ConvBnReluDropout<T> block, Tensor<T> z, Tensor<T> y, Tensor<T> dy, Tensor<T> dz) : IChunkJob
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk, int chunks)
         {
             int channels = block.Norm.NumFeatures, n = z.Shape[0], hw = z.Shape[2] * z.Shape[3];
             var (c0, c1) = Workers.Range(channels, chunk, chunks);
-            fixed (float* pz = (float[])(object)z.Data, pdy = (float[])(object)dy.Data, pm = (float[]?)(object?)mask?.Data,
-                   pdz = (float[])(object)dz.Data)
+            fixed (float* pz = (float[])(object)z.Data, py = (float[])(object)y.Data, pdy = (float[])(object)dy.Data, pdz = (float[])(object)dz.Data)
                 for (int c = c0; c < c1; c++)
                 {
-                    float s = block._scale[c], b = block._shift[c];
+                    float keep = block._keep;
                     double sumG = 0, sumGZ = 0;
                     for (int i = 0; i < n; i++)
                     {
                         int start = (i * channels + c) * hw;
-                        var (a1, a2) = BnReluDropout.Sums(pz + start, pdy + start, pm == null ? null : pm + start, hw, s, b);
+                        var (a1, a2) = BnReluDropout.Sums(pz + start, py + start, pdy + start, hw, keep);
                         sumG += a1;
                         sumGZ += a2;
                     }
@@ -127,7 +122,7 @@ public sealed unsafe class ConvBnReluDropout<T> : Module<T> where T : unmanaged,
                     for (int i = 0; i < n; i++)
                     {
                         int start = (i * channels + c) * hw;
-                        BnReluDropout.Dx(pz + start, pdy + start, pm == null ? null : pm + start, pdz + start, hw, s, b, a, bx, k);
+                        BnReluDropout.Dz(pz + start, py + start, pdy + start, pdz + start, hw, keep, a, bx, k);
                     }
                 }
         }
