@@ -35,7 +35,7 @@ public static unsafe class BnReluDropout
                 Avx512F.Store(y + j, r);
             }
         }
-        else
+        // AVX2, or the last 8 to 15 elements at 512 bits (planes of 5×5 would otherwise spend most of their time in the scalar tail)
         {
             Vector256<float> vs = Vector256.Create(scale), vb = Vector256.Create(shift), vk = Vector256.Create(keep);
             var vt = Vector256.Create(threshold);
@@ -72,7 +72,6 @@ public static unsafe class BnReluDropout
             s1 = Vector512.Sum(a1);
             s2 = Vector512.Sum(a2);
         }
-        else
         {
             Vector256<float> vk = Vector256.Create(keep), a1 = default, a2 = default;
             for (; j + 8 <= len; j += 8)
@@ -81,8 +80,8 @@ public static unsafe class BnReluDropout
                 a1 = Avx.Add(a1, g);
                 a2 = Fma.MultiplyAdd(g, Avx.LoadVector256(z + j), a2);
             }
-            s1 = Vector256.Sum(a1);
-            s2 = Vector256.Sum(a2);
+            s1 += Vector256.Sum(a1);
+            s2 += Vector256.Sum(a2);
         }
         for (; j < len; j++)
         {
@@ -104,7 +103,6 @@ public static unsafe class BnReluDropout
             for (; j + 16 <= len; j += 16)
                 Avx512F.Store(dz + j, Avx512F.FusedMultiplyAdd(va, Grad(y + j, dy + j, vkeep), Avx512F.FusedMultiplyAdd(vb, Avx512F.LoadVector512(z + j), vk)));
         }
-        else
         {
             Vector256<float> vkeep = Vector256.Create(keep), va = Vector256.Create(a), vb = Vector256.Create(b), vk = Vector256.Create(k);
             for (; j + 8 <= len; j += 8)
