@@ -26,7 +26,7 @@ public static partial class Render
             Add or Sub => 1,
             Mul or Sigmoid => 3,            // σ is written as a division
             Neg => 4,
-            Const c when c.Value < 0 => 4,
+            Const c when double.IsNegative(c.Value) => 4,   // -0 too: "-" + "-0" would be JavaScript's --0
             _ => 5,
         };
         // Left-associative operators: a left operand of the same precedence needs no parentheses, a right one does.
@@ -93,7 +93,7 @@ public static partial class Render
     {
         Add or Sub => 1,
         Neg => 2,
-        Const c when c.Value < 0 => 2,
+        Const c when double.IsNegative(c.Value) => 2,
         Mul => 3,
         Pow => 4,
         _ => 5,

@@ -21,6 +21,8 @@ public class RenderJavaScriptTests
         Assert.Equal("a - -b", Render.JavaScript(a - -b));
         Assert.Equal("-(-a)", Render.JavaScript(-(-a)));
         Assert.Equal("-(a * b)", Render.JavaScript(-(a * b)));
+        Assert.Equal("-(-0)", Render.JavaScript(-new Const(-0.0)));           // Math.Round(-0.001, 2) is -0: not --0
+        Assert.Equal("1 / (1 + Math.exp(-(-0)))", Render.JavaScript(new Sigmoid(new Const(-0.0))));
         Assert.Equal("a * (1 / (1 + Math.exp(-b)))", Render.JavaScript(a * new Sigmoid(b)));
         Assert.Equal("0.5 * Math.pow(a - -0.25, 2)", Render.JavaScript(0.5 * new Pow(a - new Const(-0.25), 2)));
         Assert.Throws<ArgumentException>(() => Render.JavaScript(new Var("∂E")));
