@@ -257,6 +257,9 @@ public sealed class ChromiumRenderer : IDisposable
             _page = await Browser.NewPageAsync().ConfigureAwait(false);
             await _page.GoToAsync(url, new NavigationOptions { WaitUntil = [WaitUntilNavigation.Load], Timeout = 0 }).ConfigureAwait(false);
         }
+        // No page-level limit of its own (Puppeteer's default is 30 s, which a loaded 2-core machine exceeded while the
+        // tab's execution context appeared): StartTimeout bounds the whole start, WaitAsync in StartAsync.
+        _page.DefaultTimeout = 0;
         RecordErrors(_page, _consoleErrors);
         // The page (not the blank document before it) has finished loading plotly.js.
         await _page.WaitForExpressionAsync($"location.href === {JsonSerializer.Serialize(url, FigureJsonContext.Default.String)} && document.readyState === 'complete'",
