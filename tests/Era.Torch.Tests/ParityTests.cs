@@ -69,6 +69,42 @@ public sealed class ParityTests : IDisposable
         Assert.Equal(expected.Chunk(10).Select(r => Array.IndexOf(r, r.Max())), TorchTrainer.Predict(net, x));
     }
 
+    /// <summary>
+    /// The smallest |input| of any ReLU of <paramref name="net"/> on <paramref name="images"/> in train mode, computed in
+    /// float64 on a copy (the model itself is not touched): how far the batch stays from the kink.
+    /// </summary>
+    private static double KinkMargin(TorchMnistNet net, Tensor<float> images)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        string path = Path.GetTempFileName();
+        try
+        {
+            TorchCheckpoint.Save(net, path);
+            var copy = new TorchMnistNet(net.Architecture, dropout: 0);
+            copy.to(TorchSharp.torch.ScalarType.Float64);
+            TorchCheckpoint.Load(copy, path);
+            copy.train();
+            var h = TorchSharp.torch.tensor(images.Data.Select(v => (double)v).ToArray(), images.Shape.Select(d => (long)d).ToArray());
+            double margin = double.PositiveInfinity;
+            using var _ = TorchSharp.torch.no_grad();
+            var features = (TorchSharp.Modules.Sequential)copy.named_children().First(c => c.name == "f").module;
+            foreach (var (_, layer) in features.named_children())
+            {
+                var parts = layer is TorchSharp.Modules.Sequential block ? block.named_children().Select(c => c.module) : [layer];
+                foreach (var part in parts)
+                {
+                    if (part is TorchSharp.Modules.ReLU) margin = Math.Min(margin, h.abs().min().item<double>());
+                    h = ((TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>)part).forward(h);
+                }
+            }
+            return margin;
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     /// <summary>A TorchSharp tensor's values as doubles.</summary>
     private static double[] Values(TorchSharp.torch.Tensor t) => t.detach().cpu().to(TorchSharp.torch.ScalarType.Float64).data<double>().ToArray();
 
@@ -127,16 +163,20 @@ public sealed class ParityTests : IDisposable
     }
 
     /// <summary>
-    /// The same step in float32, the precision that trains: every gradient within 1e-4 of the engine's. Measured
-    /// 2026-12-01 on an AVX2 machine, libtorch's float32 gradients were up to 1.9e-3 off (a float64-only test hid it);
-    /// the cause was oneDNN's wrong convolutions on that CPU, which <see cref="ConvolutionProbe"/> now limits away.
+    /// The same step in float32, the precision that trains: every gradient within 1e-4 of the engine's. The batch is
+    /// one whose pre-activations all stay clear of ReLU's kink (<see cref="KinkMargin"/> above 2e-6): where one lies within float32
+    /// rounding of 0 (measured 2026-12-02: −3.0e-7 in float64, +1.9e-7 in libtorch's float32, one element of the
+    /// reference model's last block) the two engines may round it to opposite sides, and every gradient below it
+    /// differs by ~2e-3 though both are right — that, not a wrong kernel, was the 1.9e-3 first seen on 2026-12-01.
     /// </summary>
     [Theory]
     [MemberData(nameof(Models))]
     public void OneFloat32TrainingStepMatchesTheEnginesGradients(string name)
     {
         var (engine, net) = Pair(name, dropout: 0);
-        var (x, y) = Fixtures.Batch(32, 4);
+        // 2e-6: four times the largest float32 error seen near 0 (4.9e-7); about 4 batches in 10 keep that margin.
+        int seed = Enumerable.Range(4, 40).First(s => KinkMargin(net, Fixtures.Batch(32, s).Images) > 2e-6);
+        var (x, y) = Fixtures.Batch(32, seed);
         engine.train();
         foreach (var p in engine.parameters()) p.Grad.Zero();
         var loss = EngineF.nll_loss(engine.Forward(x), y);
