@@ -187,6 +187,8 @@ public static class Cli
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is null || Directory.Exists(dir)) return;
+        for (string? up = dir; up is not null; up = Path.GetDirectoryName(up))
+            if (File.Exists(up)) throw new IOException($"'{up}' is a file, not a folder");
         Directory.CreateDirectory(dir);
         output.WriteLine($"created folder {dir}");
     }

@@ -21,40 +21,20 @@ public static class TorchCheckpoint
     }
 
     /// <summary>
-    /// Loads a checkpoint, as load_state_dict(strict=True): the file is read and checked first (every missing,
-    /// unexpected or mismatched name is listed in one <see cref="CheckpointException"/>), so a bad file changes nothing
-    /// and no wrong shape ever reaches libtorch.
+    /// Loads a checkpoint, as load_state_dict(strict=True): the file is read and checked first, by the engine's own
+    /// <see cref="Safetensors.Match"/> (every missing, unexpected or mismatched name and every impossible value is
+    /// listed in one <see cref="CheckpointException"/>), so a bad file changes nothing and no wrong shape ever reaches
+    /// libtorch.
     /// </summary>
     public static void Load(TorchMnistNet model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var file = Safetensors.Read(path);
         var state = model.StateDict();
-        var problems = new List<string>();
-        var expected = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, tensor) in state)
-        {
-            expected.Add(name);
-            int[] shape = tensor.shape.Select(d => (int)d).ToArray();
-            if (!file.TryGetValue(name, out var st))
-            {
-                problems.Add($"missing {name} {EraTensor.ShapeString(shape)}");
-                continue;
-            }
-            bool counter = tensor.dtype == ScalarType.Int64;
-            if (!st.Shape.AsSpan().SequenceEqual(shape) && !(counter && st.Numel == 1 && tensor.numel() == 1))
-                problems.Add($"shape mismatch for {name}: checkpoint {EraTensor.ShapeString(st.Shape)}, model {EraTensor.ShapeString(shape)}");
-            else if (st.Dtype is not ("F32" or "F64" or "I64" or "I32"))
-                problems.Add($"{name}: dtype {st.Dtype} is not supported (F32, F64, I64, I32)");
-        }
-        foreach (var name in file.Keys.Where(n => !expected.Contains(n)).Order(StringComparer.Ordinal))
-            problems.Add($"unexpected {name} {EraTensor.ShapeString(file[name].Shape)}");
-        if (problems.Count > 0)
-            throw new CheckpointException($"{path}: the checkpoint does not match the model (nothing was loaded):\n  " + string.Join("\n  ", problems));
+        var tensors = Safetensors.Match(path, state.Select(s => (s.Name, s.Tensor.shape.Select(d => (int)d).ToArray())).ToList());
 
         // Convert everything first, then copy: nothing below can fail half-way. Values go through double, so a
         // float64 model (.to(float64)) loads an F64 checkpoint exactly; copy_ rounds them to the model's dtype.
-        var values = state.Select(s => file[s.Name].ToArray<double>()).ToList();
+        var values = tensors.Select(t => t.ToArray<double>()).ToList();
         using var _ = no_grad();
         for (int i = 0; i < state.Count; i++)
         {

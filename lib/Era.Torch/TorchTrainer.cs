@@ -102,7 +102,7 @@ public sealed class TorchTrainer : ITrainer
         var output = Model.forward(x);
         var loss = nn.functional.nll_loss(output, y);
         double value = loss.item<float>();
-        if (!double.IsFinite(value)) throw new TrainingDivergedException(step, lr, value);
+        TrainingDivergedException.ThrowIfDiverged(step, lr, value);
         int correct = (int)output.argmax(1).eq(y).sum().item<long>();
         loss.backward();
         Optimizer.step();

@@ -82,6 +82,23 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void ValuesNoTrainedModelHoldsAreRefusedAsTheEngineRefusesThem()
+    {
+        var engine = new MnistNet<float>(Architecture.Tiny);
+        var state = engine.state_dict().ToDictionary(s => s.Name, s => s.Tensor);
+        state["f.1.0.weight"].Data[5] = float.NaN;
+        state["f.4.1.running_var"].Data[0] = -1f;
+        Safetensors.Save(engine, PathOf("bad.safetensors"));
+        var net = new TorchMnistNet(Architecture.Tiny);
+        float[] before = TorchCheckpoint.ToEra(net.StateDict()[0].Tensor).Data;
+        var e = Assert.Throws<CheckpointException>(() => TorchCheckpoint.Load(net, PathOf("bad.safetensors")));
+        Assert.Contains("f.1.0.weight: NaN at index 5 of ", e.Message);
+        Assert.Contains("f.4.1.running_var: -1 at index 0 of ", e.Message);
+        Assert.Equal(Assert.Throws<CheckpointException>(() => Safetensors.Load(new MnistNet<float>(Architecture.Tiny), PathOf("bad.safetensors"))).Message, e.Message);
+        Assert.Equal(before, TorchCheckpoint.ToEra(net.StateDict()[0].Tensor).Data);
+    }
+
+    [Fact]
     public void ATruncatedFileIsRefused()
     {
         Safetensors.Save(new MnistNet<float>(Architecture.Tiny), PathOf("tiny.safetensors"));

@@ -158,6 +158,9 @@ public sealed partial class TorchCliTests : IDisposable
         long expected = ModelZoo.Create("tiny", batchNorm: false).parameters().Sum(p => (long)p.Numel);
         Assert.Equal($"parameters {expected}", Lines(output)[^1]);
         Assert.Equal(expected, ModelZoo.Load(weights).parameters().Sum(p => (long)p.Numel));   // the metadata names the variant
+        var evaluated = Run("evaluate", "--engine", "torchsharp", "--weights", weights, "--data", _dir, "--threads", "1");
+        Assert.True(evaluated.Code == 0, evaluated.Err);   // TorchSharp builds the variant the metadata names, too
+        Assert.StartsWith("test_acc ", Lines(evaluated.Out)[^1]);
     }
 
     [Theory]

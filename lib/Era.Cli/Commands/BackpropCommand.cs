@@ -26,6 +26,16 @@ internal static class BackpropCommand
             try { rows = IterationTable.Stream(config, iterations); }
             catch (ArgumentException e) { throw new UsageException("backprop", e.Message); } // the options let through what the network refuses: a bug
             // Every format streams: rows are computed as they are written, so --iterations 1000000 stays in bounded memory.
+            // An η so large that the numbers overflow ends the table before the first row that is not numbers.
+            var columns = TableColumns.For(config);
+            string? overflow = null;
+            rows = rows.TakeWhile(row =>
+            {
+                var bad = columns.FirstOrDefault(col => !double.IsFinite(col.Value(config, row)));
+                if (bad is not null)
+                    overflow = $"era: backprop: at iteration {row.Iteration} {bad.Name} is {Short(bad.Value(config, row))}: η = {Short(config.LearningRate)} is too large, the numbers overflowed; the table stops at iteration {row.Iteration - 1}";
+                return bad is null;
+            });
             var output = parse.InvocationConfiguration.Output;
             switch (fmt)
             {
@@ -34,7 +44,9 @@ internal static class BackpropCommand
                 case "json": TableFormat.WriteJson(output, config, iterations, rows); break;
                 default: WriteTerminalTable(config, iterations, rows, output); break;
             }
-            return Cli.ExitOk;
+            if (overflow is null) return Cli.ExitOk;
+            parse.InvocationConfiguration.Error.WriteLine(overflow);
+            return Cli.ExitFindings;
         });
         return command;
     }

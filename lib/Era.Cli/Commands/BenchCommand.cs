@@ -48,6 +48,7 @@ internal static class BenchCommand
         if (batches < 1) throw new UsageException("--batches", $"must be at least 1, got {batches}");
         if (warmup < 0) throw new UsageException("--warmup", $"must be 0 or more, got {warmup}");
         engine.Check(parse);
+        EngineOptions.CheckMemory(recipe);
         if (profile && engine.Torch(parse)) throw new UsageException("--profile", "profiles the era engine only (not with --engine torchsharp)");
         warmup = Math.Min(warmup, batches - 1);
         if (!engine.Start(parse, "bench", seed, error, out var factory)) return Cli.ExitFindings;

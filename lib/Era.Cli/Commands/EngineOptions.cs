@@ -53,7 +53,10 @@ internal sealed class EngineOptions
     /// </summary>
     public bool Start(ParseResult parse, string verb, long seed, TextWriter error, out Func<Recipe, int, ITrainer>? engine)
     {
-        Era.Engine.torch.set_num_threads(ThreadCount(parse));
+        int threads = ThreadCount(parse);
+        if (threads > Environment.ProcessorCount)   // allowed (a shared machine may free cores), but never faster
+            error.WriteLine($"{verb}: warning: --threads {threads} is more than the {Environment.ProcessorCount} processors here; the extra threads take turns on them and make each step slower, not faster");
+        Era.Engine.torch.set_num_threads(threads);
         engine = null;
         return !Torch(parse) || StartTorch(verb, ThreadCount(parse), seed, parse.GetValue(Device), error, out engine);
     }
@@ -86,6 +89,21 @@ internal sealed class EngineOptions
         TorchSharp.torch.manual_seed(seed);
         engine = TorchTrainer.Factory(device);
         return true;
+    }
+
+    /// <summary>
+    /// Refuses, before any work, a batch whose step would not fit in memory (<see cref="Recipe.StepBytes"/> above 3/4 of
+    /// what this process may use, <paramref name="availableBytes"/>: the machine's or container's memory by default),
+    /// instead of swapping or being killed part way. Creates a model, so call it before seeding.
+    /// </summary>
+    public static void CheckMemory(Recipe recipe, long? availableBytes = null)
+    {
+        long available = availableBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long need = recipe.StepBytes(), budget = available / 4 * 3;
+        if (need <= budget) return;
+        long fit = Math.Max(1, (long)((double)budget / need * recipe.BatchSize));
+        throw new UsageException("--batch-size", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"a step of {recipe.BatchSize} images needs about {need / 1e9:F1} GB for its activations (torchsummary's estimate), more than 3/4 of the {available / 1e9:F1} GB here; at most {fit} images per batch fit"));
     }
 
     /// <summary>The recipe's checks as the CLI's one-line usage errors, naming the option.</summary>

@@ -36,7 +36,7 @@ internal static class EvaluateCommand
         if (modelName is not null && !ModelZoo.Exists(modelName)) throw new UsageException("--model", $"unknown model '{modelName}' (available: {string.Join(", ", ModelZoo.Names)})");
         if (!File.Exists(weights)) throw new UsageException("--weights", $"file '{weights}' does not exist");
         engine.Check(parse);
-        TrainCommand.CheckOutput("--json", json);
+        TrainCommand.CheckOutput("--json", json, error);
         if (!engine.Start(parse, "evaluate", 1, error, out var factory)) return Cli.ExitFindings;
 
         Recipe recipe;
@@ -53,7 +53,7 @@ internal static class EvaluateCommand
             return Cli.ExitFindings;
         }
         string name = recipe.Model;
-        if (!MnistData.TryLoad("evaluate", parse.GetValue(engine.Data), error, out string dir, out _, out var test)) return Cli.ExitFindings;
+        if (!MnistData.TryLoadTest("evaluate", parse.GetValue(engine.Data), error, out string dir, out var test)) return Cli.ExitFindings;
         if (limitTest is int n) test = test.Take(n);
         var e = trainer.EvaluateDetailed(recipe.CreateTestLoader(test));
         error.WriteLine(string.Create(Inv, $"evaluate: model {name} from {weights} on {test.Count} test images from {dir}; engine {trainer.Engine}"));

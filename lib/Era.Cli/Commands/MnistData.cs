@@ -17,10 +17,21 @@ internal static class MnistData
     /// </summary>
     public static bool TryLoad(string verb, string? dataDir, TextWriter error, out string directory, out TensorDataset train, out TensorDataset test)
     {
+        bool loaded = TryLoad(verb, dataDir, error, trainingSplit: true, out directory, out var both, out test);
+        train = both!;
+        return loaded;
+    }
+
+    /// <summary>The test split only (evaluate): the training files are neither needed nor downloaded.</summary>
+    public static bool TryLoadTest(string verb, string? dataDir, TextWriter error, out string directory, out TensorDataset test) =>
+        TryLoad(verb, dataDir, error, trainingSplit: false, out directory, out _, out test);
+
+    private static bool TryLoad(string verb, string? dataDir, TextWriter error, bool trainingSplit, out string directory, out TensorDataset? train, out TensorDataset test)
+    {
         try
         {
-            directory = Mnist.Locate(new MnistOptions { Directory = dataDir, Log = error });
-            train = Mnist.LoadSplit(directory, train: true);
+            directory = Mnist.Locate(new MnistOptions { Directory = dataDir, Log = error, TrainingSplit = trainingSplit });
+            train = trainingSplit ? Mnist.LoadSplit(directory, train: true) : null;
             test = Mnist.LoadSplit(directory, train: false);
             return true;
         }

@@ -76,25 +76,30 @@ internal static class TrainCommand
             var settings = new Settings(EngineOptions.Validate(r), engine.ThreadCount(parse), parse.GetValue(seed),
                 parse.GetValue(engine.Data), parse.GetValue(output), parse.GetValue(json), parse.GetValue(limitTrain), parse.GetValue(limitTest));
             engine.Check(parse);
-            CheckOutput("--out", settings.Out);
-            CheckOutput("--json", settings.Json);
+            EngineOptions.CheckMemory(settings.Recipe);
+            var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            CheckOutput("--out", settings.Out, stderr);
+            CheckOutput("--json", settings.Json, stderr);
             if (settings.Out is not null && settings.Json is not null && Path.GetFullPath(settings.Out) == Path.GetFullPath(settings.Json))
                 throw new UsageException("--json", $"'{settings.Json}' is also the --out file");
-            var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             return engine.Start(parse, "train", settings.Seed, stderr, out var trainer) ? Run(settings, trainer, stdout, stderr) : Cli.ExitFindings;
         });
         return command;
     }
 
-    /// <summary>Checked before training, so a typo does not cost a whole run (<see cref="Era.IO.AtomicFile.Check"/>).</summary>
-    internal static void CheckOutput(string option, string? path)
+    /// <summary>
+    /// Checked before training, so a typo does not cost a whole run (<see cref="Era.IO.AtomicFile.Check"/>); a missing
+    /// folder is created, as by every --out (<see cref="Cli.CreateFolderFor"/>), and said on <paramref name="error"/>.
+    /// </summary>
+    internal static void CheckOutput(string option, string? path, TextWriter error)
     {
         if (path is null) return;
         try
         {
+            if (path.Length > 0) Cli.CreateFolderFor(path, error);
             Era.IO.AtomicFile.Check(path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new UsageException(option, e.Message);
         }

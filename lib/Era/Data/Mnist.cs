@@ -16,6 +16,10 @@ public sealed class MnistOptions
     /// <summary>The download cache, used when neither Directory nor MNIST_DIR is set (default: data/mnist in the repository).</summary>
     public string? CacheDirectory { get; init; }
 
+    /// <summary>Whether the training files are needed too; without them (evaluation) only the two test files are
+    /// located or downloaded.</summary>
+    public bool TrainingSplit { get; init; } = true;
+
     /// <summary>Try the mirrors when the cache lacks files.</summary>
     public bool Download { get; init; } = true;
 
@@ -121,15 +125,16 @@ public static class Mnist
     }
 
     /// <summary>
-    /// Returns a directory holding all four files. An explicit directory or MNIST_DIR must already hold them;
-    /// the cache is filled from the mirrors when files are missing.
+    /// Returns a directory holding all four files (the two test files without <see cref="MnistOptions.TrainingSplit"/>).
+    /// An explicit directory or MNIST_DIR must already hold them; the cache is filled from the mirrors when files are
+    /// missing.
     /// </summary>
     public static string Locate(MnistOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var (dir, source) = ResolveDirectory(options.Directory, options.EnvironmentDirectory,
             options.CacheDirectory ?? DefaultCacheDirectory());
-        var missing = Files.Where(f => TryFindFile(dir, f.File[..^3]) is null).ToList();
+        var missing = Files.Where(f => (options.TrainingSplit || f.File.StartsWith("t10k", StringComparison.Ordinal)) && TryFindFile(dir, f.File[..^3]) is null).ToList();
         if (missing.Count == 0) return dir;
         if (source != "cache")
         {

@@ -1,4 +1,11 @@
 using System.IO.Compression;
+using System.Text.Json;
+using Era.Cli;
+using Era.Cli.Commands;
+using Era.Engine.Checkpoints;
+using Era.Engine.Models;
+using Era.Engine.Training;
+using Era.Tests.Data;
 using Era.Tests.Engine;
 
 namespace Era.Tests.Cli;
@@ -58,5 +65,116 @@ public sealed class ConfusingMessagesTests : IDisposable
         {
             Environment.SetEnvironmentVariable("MNIST_DIR", before);
         }
+    }
+
+    private string TestOnlyData()
+    {
+        string dir = Path.Combine(_dir, "t10k-only");
+        IdxFiles.WriteMnist(dir, "t10k", 12, gzip: false);
+        return dir;
+    }
+
+    private string Checkpoint(string model)
+    {
+        string path = Path.Combine(_dir, $"{model}.safetensors");
+        Safetensors.Save(ModelZoo.Create("tiny", seed: 3), path, new Dictionary<string, string> { ["model"] = model });
+        return path;
+    }
+
+    [Fact]
+    public void ACheckpointNamingAModelThisProgramLacksSaysSoInOneLine()
+    {
+        var (code, output, error) = CliRunner.Run("evaluate", "--weights", Checkpoint("bogus"), "--data", TestOnlyData(), "--threads", "1");
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("era: evaluate: ", line);
+        Assert.Contains($"names model 'bogus', which this program does not have (available: {string.Join(", ", ModelZoo.Names)})", line);
+    }
+
+    [Fact]
+    public void EvaluateNeedsOnlyTheTestFiles()
+    {
+        var (code, output, error) = CliRunner.Run("evaluate", "--weights", Checkpoint("tiny"), "--data", TestOnlyData(), "--threads", "1");
+        Assert.True(code == 0, error);
+        Assert.StartsWith("test_acc ", output.TrimEnd().Split('\n')[^1]);
+        Assert.Contains("on 12 test images", error);
+    }
+
+    [Fact]
+    public void TrainOutIntoAMissingFolderCreatesItAndSaysSo()
+    {
+        string data = Path.Combine(_dir, "mnist");
+        IdxFiles.WriteMnist(data, "train", 32, gzip: true);
+        IdxFiles.WriteMnist(data, "t10k", 8, gzip: false);
+        string folder = Path.Combine(_dir, "runs", "tiny");
+        string weights = Path.Combine(folder, "w.safetensors");
+        var (code, _, error) = CliRunner.Run("train", "--model", "tiny", "--epochs", "1", "--batch-size", "16", "--threads", "1",
+            "--data", data, "--out", weights, "--json", Path.Combine(_dir, "runs", "h", "history.json"));
+        Assert.True(code == 0, error);
+        Assert.Contains($"created folder {folder}", error);
+        Assert.True(File.Exists(weights));
+        Assert.True(File.Exists(Path.Combine(_dir, "runs", "h", "history.json")));
+    }
+
+    [Fact]
+    public void MoreThreadsThanProcessorsIsSaid()
+    {
+        string data = Path.Combine(_dir, "mnist");
+        IdxFiles.WriteMnist(data, "train", 32, gzip: true);
+        IdxFiles.WriteMnist(data, "t10k", 8, gzip: false);
+        int threads = Environment.ProcessorCount + 1;
+        var (code, _, error) = CliRunner.Run("bench", "--model", "tiny", "--batches", "2", "--batch-size", "8", "--threads", $"{threads}", "--data", data);
+        Assert.True(code == 0, error);
+        Assert.Contains($"bench: warning: --threads {threads} is more than the {Environment.ProcessorCount} processors here", error);
+        Assert.DoesNotContain("warning", CliRunner.Run("bench", "--model", "tiny", "--batches", "2", "--batch-size", "8", "--threads", "1", "--data", data).Err);
+    }
+
+    [Fact]
+    public void ABatchThatCannotFitInMemoryIsRefusedWithTheLargestThatFits()
+    {
+        var recipe = Recipe.For("reference");
+        long need = (recipe with { BatchSize = 1000 }).StepBytes();
+        const long available = 8L << 30;   // an 8 GiB machine
+        var e = Assert.Throws<UsageException>(() => EngineOptions.CheckMemory(recipe with { BatchSize = 60000 }, available));
+        Assert.Equal("--batch-size", e.Option);
+        var fit = System.Text.RegularExpressions.Regex.Match(e.Message, @"at most (\d+) images per batch fit$");
+        Assert.True(fit.Success, e.Message);
+        int largest = int.Parse(fit.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(largest, 1000 * (available / 4 * 3) / need - 1, 1000 * (available / 4 * 3) / need + 1);   // linear in the batch
+        EngineOptions.CheckMemory(recipe with { BatchSize = largest - 1 }, available);
+        Assert.Throws<UsageException>(() => EngineOptions.CheckMemory(recipe with { BatchSize = largest + 2 }, available));
+        EngineOptions.CheckMemory(recipe, available);   // the recipe's 128
+    }
+
+    /// <summary>Where 60,000 images do fit (a machine with ~70 GB), bench would train them: skipped there.</summary>
+    private sealed class WhereTheLargestBatchDoesNotFitFactAttribute : FactAttribute
+    {
+        public WhereTheLargestBatchDoesNotFitFactAttribute()
+        {
+            if ((Recipe.For("reference") with { BatchSize = 60000 }).StepBytes() <= GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 * 3)
+                Skip = "this machine has room for a batch of 60,000 images: the refusal was not run";
+        }
+    }
+
+    [WhereTheLargestBatchDoesNotFitFact]
+    public void BenchAtTheLargestBatchIsRefusedBeforeLoadingAnything()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "--batch-size", "60000", "--batches", "1");
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Matches(@"^era: --batch-size: a step of 60000 images needs about \d+\.\d GB for its activations \(torchsummary's estimate\), more than 3/4 of the \d+\.\d GB here; at most \d+ images per batch fit$", error.Trim());
+    }
+
+    [Fact]
+    public void ALearningRateThatOverflowsTheTableStopsItWithOneLine()
+    {
+        var (code, output, error) = CliRunner.Run("backprop", "--lr", "1e308", "--inputs", "1000,1000",
+            "--weights", "0.001,0.001,0.001,0.001,0.4,0.45,0.5,0.55", "--format", "json");
+        Assert.Equal(1, code);
+        using var json = JsonDocument.Parse(output);   // still valid JSON: the rows before the overflow
+        Assert.Equal(1, json.RootElement.GetProperty("rows").GetArrayLength());
+        Assert.Equal("era: backprop: at iteration 2 w1 is -Infinity: η = 1E+308 is too large, the numbers overflowed; the table stops at iteration 1", error.Trim());
+        Assert.Equal(0, CliRunner.Run("backprop", "--lr", "1e308", "--format", "csv").Code);   // huge but finite: every row
     }
 }

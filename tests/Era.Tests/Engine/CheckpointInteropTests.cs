@@ -35,8 +35,8 @@ public sealed class CheckpointInteropTests : IDisposable
         var b = back.state_dict();
         for (int i = 0; i < a.Count; i++)
         {
-            bool counter = a[i].Name.EndsWith("num_batches_tracked", StringComparison.Ordinal);
-            Assert.Equal(a[i].Tensor.Data.Select(v => counter ? v + 1 : -v), b[i].Tensor.Data);
+            bool counter = a[i].Name.EndsWith("num_batches_tracked", StringComparison.Ordinal), variance = a[i].Name.EndsWith("running_var", StringComparison.Ordinal);
+            Assert.Equal(a[i].Tensor.Data.Select(v => counter ? v + 1 : variance ? 2 * v : -v), b[i].Tensor.Data);
         }
     }
 }

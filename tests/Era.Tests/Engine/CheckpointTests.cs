@@ -25,16 +25,18 @@ internal sealed class StateDictModule<T> : Module<T> where T : unmanaged, System
         new(entries.Select(e => (e.Name, e.Shape, e.Name.Contains("running_", StringComparison.Ordinal) || e.Name.EndsWith("num_batches_tracked", StringComparison.Ordinal))));
 
     /// <summary>
-    /// Fills every tensor with distinct values: element i of state_dict tensor k is sin(1 + 7k + i/3); counters get k + 1
-    /// (state_dict lists parameters, then buffers: in SmallNet the counter is tensor 7).
+    /// Fills every tensor with distinct values: element i of state_dict tensor k is sin(1 + 7k + i/3), plus 1.5 for a
+    /// running_var (a variance is not negative); counters get k + 1 (state_dict lists parameters, then buffers: in
+    /// SmallNet the counter is tensor 7).
     /// </summary>
     public StateDictModule<T> FillDistinct()
     {
         int k = 0;
         foreach (var (name, t) in state_dict())
         {
+            double offset = name.EndsWith("running_var", StringComparison.Ordinal) ? 1.5 : 0;
             for (int i = 0; i < t.Numel; i++)
-                t.Data[i] = name.EndsWith("num_batches_tracked", StringComparison.Ordinal) ? T.CreateTruncating(k + 1) : T.CreateTruncating(Math.Sin(1 + 7 * k + i / 3.0));
+                t.Data[i] = name.EndsWith("num_batches_tracked", StringComparison.Ordinal) ? T.CreateTruncating(k + 1) : T.CreateTruncating(offset + Math.Sin(1 + 7 * k + i / 3.0));
             k++;
         }
         return this;
@@ -139,6 +141,45 @@ public sealed class CheckpointTests : IDisposable
         Assert.Contains("missing fc.bias [10]", e.Message);
         Assert.Contains("unexpected head.bias [10]", e.Message);
         Assert.Contains(file, e.Message);
+        AssertUnchanged(before, model);
+    }
+
+    public static TheoryData<string, string> ImpossibleContents => new()
+    {
+        { "nan-weight", "conv1.weight: NaN at index 3 of 36 (the run that wrote it diverged)" },
+        { "infinite-bias", "fc.bias: -Infinity at index 9 of 10 (the run that wrote it diverged)" },
+        { "negative-variance", "bn1.running_var: -0.5 at index 2 of 4, but a variance is never negative" },
+        { "i32-weights", "fc.bias: dtype I32, but weights and statistics are floats (F32 or F64)" },
+        { "float-counter", "bn1.num_batches_tracked: dtype F64, but a counter is an integer (I64 or I32)" },
+    };
+
+    /// <summary>A file PyTorch would load but no trained model holds: refused with the tensor, index and why.</summary>
+    [Theory]
+    [MemberData(nameof(ImpossibleContents))]
+    public void ImpossibleValuesAndDtypesAreRefusedAndChangeNothing(string kind, string expectedMessage)
+    {
+        var source = Model().FillDistinct();
+        var state = source.state_dict().ToDictionary(s => s.Name, s => s.Tensor);
+        if (kind == "nan-weight") state["conv1.weight"].Data[3] = float.NaN;
+        if (kind == "infinite-bias") state["fc.bias"].Data[9] = float.NegativeInfinity;
+        if (kind == "negative-variance") state["bn1.running_var"].Data[2] = -0.5f;
+        string file = PathOf(kind + ".safetensors");
+        Safetensors.Save(source, file);
+        if (kind is "i32-weights" or "float-counter")   // same byte sizes: only the header's dtype changes
+        {
+            byte[] bytes = File.ReadAllBytes(file);
+            string text = Encoding.Latin1.GetString(bytes);
+            string edited = kind == "i32-weights"
+                ? text.Replace("\"fc.bias\":{\"dtype\":\"F32\"", "\"fc.bias\":{\"dtype\":\"I32\"", StringComparison.Ordinal)
+                : text.Replace("\"dtype\":\"I64\"", "\"dtype\":\"F64\"", StringComparison.Ordinal);
+            Assert.NotEqual(text, edited);
+            File.WriteAllBytes(file, Encoding.Latin1.GetBytes(edited));
+        }
+        var model = Model();
+        var before = Snapshot(model);
+        var e = Assert.Throws<CheckpointException>(() => Safetensors.Load(model, file));
+        Assert.Contains(expectedMessage, e.Message);
+        Assert.StartsWith(file, e.Message);
         AssertUnchanged(before, model);
     }
 

@@ -141,8 +141,8 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--weight-decay", "-1", "must be 0 or more")]
     [InlineData("--threads", "0", "must be between 1 and 1024")]
     [InlineData("--data", "/nonexistent/mnist", "does not exist")]
-    [InlineData("--out", "/nonexistent/dir/net.safetensors", "does not exist")]
-    [InlineData("--json", "/nonexistent/dir/h.json", "does not exist")]
+    [InlineData("--out", "{data}/t10k-images-idx3-ubyte/net.safetensors", "is a file, not a folder")]   // a missing folder is created, a file in the way is not
+    [InlineData("--json", "{data}/t10k-labels-idx1-ubyte/h.json", "is a file, not a folder")]
     [InlineData("--out", "/proc/net.safetensors", "cannot write in '/proc'")]
     [InlineData("--epochs", "many", "many")]
     [InlineData("--without", "attention", "unknown part 'attention' (available: bn, dropout, gap, augmentation, schedule)")]
@@ -150,7 +150,7 @@ public sealed class TrainCommandTests : IDisposable
     {
         // Valid data and outputs besides the bad option: the run would write them if the check were missing.
         var args = new Dictionary<string, string> { ["--data"] = Data, ["--out"] = Weights, ["--json"] = History, ["--epochs"] = "1" };
-        args[option] = value;
+        args[option] = value.Replace("{data}", Data, StringComparison.Ordinal);
         var (code, output, error) = Run([.. args.SelectMany(a => new[] { a.Key, a.Value })]);
         Assert.Equal(2, code);
         Assert.Contains(option, error);
@@ -178,11 +178,13 @@ public sealed class TrainCommandTests : IDisposable
         Assert.False(File.Exists(History));
     }
 
-    [Fact]
-    public void DivergenceIsOneLineWithStepAndLearningRateExit1AndNothingWritten()
+    [Theory]
+    [InlineData("1e30")]   // NaN
+    [InlineData("1e3")]    // finite, but exploding: it reached 3.2e16 without a word before
+    public void DivergenceIsOneLineWithStepAndLearningRateExit1AndNothingWritten(string maxLr)
     {
         var (code, output, error) = Run("--epochs", "2", "--data", Data, "--batch-size", "16", "--threads", "1",
-            "--max-lr", "1e30", "--out", Weights, "--json", History);
+            "--max-lr", maxLr, "--out", Weights, "--json", History);
         Assert.Contains("(nothing was saved)", error);
         Assert.Equal(1, code);
         var line = Assert.Single(error.Split('\n'), l => l.StartsWith("era: ", StringComparison.Ordinal));

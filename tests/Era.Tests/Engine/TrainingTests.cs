@@ -42,9 +42,22 @@ public class TrainingTests
         {
             for (int i = 0; i < 50; i++) trainer.Step(data.Images, data.Labels);
         });
-        Assert.Matches(@"^training diverged at step \d+: the loss is (NaN|∞|-∞|Infinity) \(learning rate 1E\+30\)", e.Message);
+        Assert.Matches(@"^training diverged at step \d+: the loss is (NaN|∞|-∞|Infinity|[0-9.]+E\+\d+) \(learning rate 1E\+30\)", e.Message);
         Assert.Equal(trainer.Steps + 1, e.Step);
         Assert.Equal(1e30, e.LearningRate);
+    }
+
+    [Theory]
+    [InlineData(2.302585, false)]                // a uniform guess over ten classes: ln 10
+    [InlineData(TrainingDivergedException.MaxLoss, false)]
+    [InlineData(1000.5, true)]                   // finite, but no run comes back from it
+    [InlineData(3.2e16, true)]                   // what --max-lr 1e3 reached without a word
+    [InlineData(double.PositiveInfinity, true)]
+    [InlineData(double.NaN, true)]
+    public void ALossAboveTheBoundIsDivergenceNotOnlyNaN(double loss, bool diverged)
+    {
+        var e = Record.Exception(() => TrainingDivergedException.ThrowIfDiverged(7, 0.1, loss));
+        Assert.Equal(diverged, e is TrainingDivergedException);
     }
 
     [Fact]

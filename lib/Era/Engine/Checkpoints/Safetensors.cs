@@ -277,39 +277,71 @@ public static class Safetensors
     }
 
     /// <summary>
-    /// Loads a checkpoint into the model, as load_state_dict(strict=True): first checks that the file is valid and
-    /// holds exactly the model's names with the model's shapes — reporting every missing, unexpected or mismatched
-    /// name — and only then copies, so a failing load changes nothing.
+    /// Loads a checkpoint into the model, as load_state_dict(strict=True): first <see cref="Match"/> checks the whole
+    /// file, and only then are the values copied, so a failing load changes nothing.
     /// </summary>
     public static void Load<T>(Module<T> model, string path) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
-        var file = Read(path);
         var state = model.state_dict();
+        var tensors = Match(path, state.Select(s => (s.Name, s.Tensor.Shape)).ToList());
+        // Convert everything first, then copy: nothing below can fail half-way.
+        var values = tensors.Select(t => t.ToArray<T>()).ToList();
+        for (int i = 0; i < state.Count; i++) values[i].CopyTo(state[i].Tensor.Data, 0);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="path"/> and checks it against a model's state_dict (names and shapes, in order) as
+    /// load_state_dict(strict=True) does — exactly the model's names, each with the model's shape — and what PyTorch
+    /// does not check: floats (F32, F64) for weights and statistics, an integer (I64, I32) for num_batches_tracked, and
+    /// values a model can hold — finite (NaN or infinity means the run that wrote them diverged; such a model predicts
+    /// one class for every image), running_var not negative. Every problem is listed in one
+    /// <see cref="CheckpointException"/>; returns the file's tensors in the state_dict's order. Both engines load
+    /// through this, so they accept and refuse the same files.
+    /// </summary>
+    public static IReadOnlyList<SafeTensor> Match(string path, IReadOnlyList<(string Name, int[] Shape)> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var file = Read(path);
         var problems = new List<string>();
         var expected = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, tensor) in state)
+        foreach (var (name, shape) in state)
         {
             expected.Add(name);
             if (!file.TryGetValue(name, out var st))
             {
-                problems.Add($"missing {name} {Tensor<T>.ShapeString(tensor.Shape)}");
+                problems.Add($"missing {name} {Tensor<float>.ShapeString(shape)}");
                 continue;
             }
-            bool shapeOk = st.Shape.AsSpan().SequenceEqual(tensor.Shape) || (IsCounter(name) && st.Numel == 1 && tensor.Numel == 1);
+            bool counter = IsCounter(name);
+            bool shapeOk = st.Shape.AsSpan().SequenceEqual(shape) || (counter && st.Numel == 1 && shape.Aggregate(1L, (a, d) => a * d) == 1);
             if (!shapeOk)
-                problems.Add($"shape mismatch for {name}: checkpoint {Tensor<T>.ShapeString(st.Shape)}, model {Tensor<T>.ShapeString(tensor.Shape)}");
-            else if (st.Dtype is not ("F32" or "F64" or "I64" or "I32"))
-                problems.Add($"{name}: dtype {st.Dtype} is not supported (F32, F64, I64, I32)");
+                problems.Add($"shape mismatch for {name}: checkpoint {Tensor<float>.ShapeString(st.Shape)}, model {Tensor<float>.ShapeString(shape)}");
+            else if (counter ? st.Dtype is not ("I64" or "I32") : st.Dtype is not ("F32" or "F64"))
+                problems.Add($"{name}: dtype {st.Dtype}, but {(counter ? "a counter is an integer (I64 or I32)" : "weights and statistics are floats (F32 or F64)")}");
+            else if (!counter && ValueProblem(st) is string bad)
+                problems.Add($"{name}: {bad}");
         }
         foreach (var name in file.Keys.Where(n => !expected.Contains(n)).Order(StringComparer.Ordinal))
-            problems.Add($"unexpected {name} {Tensor<T>.ShapeString(file[name].Shape)}");
+            problems.Add($"unexpected {name} {Tensor<float>.ShapeString(file[name].Shape)}");
         if (problems.Count > 0)
             throw new CheckpointException($"{path}: the checkpoint does not match the model (nothing was loaded):\n  " + string.Join("\n  ", problems));
+        return state.Select(s => file[s.Name]).ToList();
+    }
 
-        // Convert everything first, then copy: nothing below can fail half-way.
-        var values = state.Select(s => file[s.Name].ToArray<T>()).ToList();
-        for (int i = 0; i < state.Count; i++) values[i].CopyTo(state[i].Tensor.Data, 0);
+    /// <summary>The first value no trained model holds, described, or null.</summary>
+    private static string? ValueProblem(SafeTensor t)
+    {
+        double[] v = t.ToArray<double>();
+        bool variance = t.Name == "running_var" || t.Name.EndsWith(".running_var", StringComparison.Ordinal);
+        for (int i = 0; i < v.Length; i++)
+        {
+            if (!double.IsFinite(v[i]))
+                return Invariant($"{v[i]} at index {i} of {v.Length} (the run that wrote it diverged)");
+            if (variance && v[i] < 0)
+                return Invariant($"{v[i]} at index {i} of {v.Length}, but a variance is never negative");
+        }
+        return null;
     }
 
     private static byte[] LittleEndianBytes<T>(T[] data) where T : unmanaged, IFloatingPointIeee754<T>

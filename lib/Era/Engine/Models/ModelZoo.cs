@@ -43,13 +43,18 @@ public static class ModelZoo
     /// <summary>
     /// The recipe of a safetensors checkpoint's model: the model named <paramref name="name"/>, else the one the file's
     /// metadata names (era train writes "model", and "without" for an ablation's variant: bn and gap change the
-    /// model), else the default. Throws <see cref="CheckpointException"/> when the file is not a checkpoint.
+    /// model), else the default. Throws <see cref="CheckpointException"/> when the file is not a checkpoint, or when
+    /// its metadata names a model or part this program does not have (one line, not a list of shape mismatches).
     /// </summary>
     public static Training.Recipe RecipeOf(string path, string? name = null)
     {
         Safetensors.Read(path, out var metadata);
-        name ??= metadata.TryGetValue("model", out var saved) && Exists(saved) ? saved : Default;
-        var without = metadata.TryGetValue("without", out var parts) ? parts.Split(',') : [];
+        if (name is null && metadata.TryGetValue("model", out var saved) && !Exists(saved))
+            throw new CheckpointException($"{path}: the checkpoint names model '{saved}', which this program does not have (available: {string.Join(", ", Names)}); give --model to load it as one of them");
+        name ??= metadata.TryGetValue("model", out saved) ? saved : Default;
+        var without = metadata.TryGetValue("without", out var parts) ? parts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+        if (without.FirstOrDefault(p => !Training.Recipe.Parts.Contains(p)) is string unknown)
+            throw new CheckpointException($"{path}: the checkpoint's metadata says without '{unknown}', which is not a part of a recipe (available: {string.Join(", ", Training.Recipe.Parts)})");
         return Training.Recipe.For(name) with { BatchNorm = !without.Contains("bn"), GlobalAvgPool = !without.Contains("gap") };
     }
 

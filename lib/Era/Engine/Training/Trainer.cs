@@ -3,10 +3,26 @@ using Era.Engine.Optim;
 
 namespace Era.Engine.Training;
 
-/// <summary>Training stopped because the loss became NaN or infinite; says at which step and learning rate.</summary>
+/// <summary>
+/// Training stopped because the loss became NaN, infinite or larger than <see cref="MaxLoss"/>; says at which step and
+/// learning rate.
+/// </summary>
 public sealed class TrainingDivergedException(long step, double learningRate, double loss)
-    : Exception($"training diverged at step {step}: the loss is {loss} (learning rate {learningRate:R}); try a smaller learning rate")
+    : Exception($"training diverged at step {step}: the loss is {loss:G4} (learning rate {learningRate:R}); try a smaller learning rate")
 {
+    /// <summary>
+    /// The largest loss a run that is still learning has: a model that guesses uniformly loses ln 10 ≈ 2.3 per image,
+    /// and 1000 means the right class's logit is ~1000 below another's. No run comes back from there (train --max-lr
+    /// 1e3 reaches 3e16 before it overflows).
+    /// </summary>
+    public const double MaxLoss = 1e3;
+
+    /// <summary>Throws when <paramref name="loss"/> says the run diverged: NaN, infinite or above <see cref="MaxLoss"/>.</summary>
+    public static void ThrowIfDiverged(long step, double learningRate, double loss)
+    {
+        if (!(loss <= MaxLoss)) throw new TrainingDivergedException(step, learningRate, loss);   // NaN fails <= too
+    }
+
     public long Step { get; } = step;
     public double LearningRate { get; } = learningRate;
     public double Loss { get; } = loss;
@@ -51,7 +67,7 @@ public sealed record Evaluation(double Loss, double Accuracy, int[,] Confusion, 
 ///   model.Backward(loss.Grad);                   // chain rule back through every layer: fills each p.Grad
 ///   optimizer.step(); scheduler?.step();         // move the weights, then the learning rate
 /// </code>
-/// A NaN or infinite loss stops training with <see cref="TrainingDivergedException"/> before the optimizer step: the
+/// A NaN, infinite or exploded loss stops training with <see cref="TrainingDivergedException"/> before the optimizer step: the
 /// weights are those of the step before, but BatchNorm's running statistics have already seen the diverged batch.
 /// </summary>
 public sealed class Trainer : ITrainer
@@ -117,7 +133,7 @@ public sealed class Trainer : ITrainer
         Optimizer.zero_grad();
         var output = Model.Forward(images);         // the model's own buffer, read before the next step overwrites it
         var loss = F.nll_loss(output, labels, LossGrad(output));
-        if (!double.IsFinite(loss.Value)) throw new TrainingDivergedException(step, lr, loss.Value);
+        TrainingDivergedException.ThrowIfDiverged(step, lr, loss.Value);
         int correct = CountCorrect(output, labels);
         Model.Backward(loss.Grad);
         Optimizer.step();

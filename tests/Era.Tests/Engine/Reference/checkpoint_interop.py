@@ -2,8 +2,9 @@
   checkpoint_interop.py names          prints the anchor Net's state_dict names and shapes as JSON
   checkpoint_interop.py roundtrip IN OUT
       loads IN (written by the C# engine) into the anchor Net with load_state_dict(strict=True), checks every value
-      arrived unchanged, then writes the Net's state_dict to OUT with our writer, every float tensor negated and
-      every num_batches_tracked increased by 1, so the C# side can check what PyTorch wrote."""
+      arrived unchanged, then writes the Net's state_dict to OUT with our writer, every float tensor negated (but
+      running_var doubled: a variance is never negative, and the C# reader refuses one that is) and every
+      num_batches_tracked increased by 1, so the C# side can check what PyTorch wrote."""
 import json, os, sys
 import numpy as np, torch
 
@@ -53,7 +54,7 @@ def main():
     for k, v in net.state_dict().items():
         assert v.dtype == torch.from_numpy(arrays[k]).dtype, (k, v.dtype, arrays[k].dtype)
         assert np.array_equal(v.numpy(), arrays[k]), k
-        out[k] = v.numpy() + 1 if k.endswith('num_batches_tracked') else -v.numpy()
+        out[k] = v.numpy() + 1 if k.endswith('num_batches_tracked') else 2 * v.numpy() if k.endswith('running_var') else -v.numpy()
     safetensors_np.write(dst, out, {'format': 'pt'})
     print('ok', len(out))
 
