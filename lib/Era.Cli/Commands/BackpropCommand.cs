@@ -22,20 +22,23 @@ internal static class BackpropCommand
             string fmt = parse.GetValue(format) ?? "table";
             var config = network.Config(parse);
             int iterations = network.IterationCount(parse);
+            // Numbers so large that they overflow (an η of 1e308, inputs of 1e300) end the table before the first row
+            // that is not numbers: found first, so every format's header states the rows it holds.
+            string? line = null;
+            if (Overflow(config, iterations) is var (k, what))
+            {
+                iterations = k - 1;
+                line = $"era: backprop: at iteration {k} {what}: the numbers overflowed (η = {Short(config.LearningRate)}); " + (iterations == 0 ? "no table" : $"the table stops at iteration {iterations}");
+            }
+            if (iterations == 0)
+            {
+                parse.InvocationConfiguration.Error.WriteLine(line);
+                return Cli.ExitFindings;
+            }
             IEnumerable<IterationRow> rows;
             try { rows = IterationTable.Stream(config, iterations); }
             catch (ArgumentException e) { throw new UsageException("backprop", e.Message); } // the options let through what the network refuses: a bug
             // Every format streams: rows are computed as they are written, so --iterations 1000000 stays in bounded memory.
-            // An η so large that the numbers overflow ends the table before the first row that is not numbers.
-            var columns = TableColumns.For(config);
-            string? overflow = null;
-            rows = rows.TakeWhile(row =>
-            {
-                var bad = columns.FirstOrDefault(col => !double.IsFinite(col.Value(config, row)));
-                if (bad is not null)
-                    overflow = $"era: backprop: at iteration {row.Iteration} {bad.Name} is {Short(bad.Value(config, row))}: η = {Short(config.LearningRate)} is too large, the numbers overflowed; the table stops at iteration {row.Iteration - 1}";
-                return bad is null;
-            });
             var output = parse.InvocationConfiguration.Output;
             switch (fmt)
             {
@@ -44,11 +47,27 @@ internal static class BackpropCommand
                 case "json": TableFormat.WriteJson(output, config, iterations, rows); break;
                 default: WriteTerminalTable(config, iterations, rows, output); break;
             }
-            if (overflow is null) return Cli.ExitOk;
-            parse.InvocationConfiguration.Error.WriteLine(overflow);
+            if (line is null) return Cli.ExitOk;
+            parse.InvocationConfiguration.Error.WriteLine(line);
             return Cli.ExitFindings;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The first row of the table whose numbers are not all finite, with "NAME is VALUE", or null. A pass of its own
+    /// over the rows (streamed, so bounded in memory; the 2-2-2 network costs microseconds a row).
+    /// </summary>
+    private static (int Iteration, string What)? Overflow(NetworkConfig config, int iterations)
+    {
+        var columns = TableColumns.For(config);
+        IEnumerable<IterationRow> rows;
+        try { rows = IterationTable.Stream(config, iterations); }
+        catch (ArgumentException e) { throw new UsageException("backprop", e.Message); }
+        foreach (var row in rows)
+            if (columns.FirstOrDefault(col => !double.IsFinite(col.Value(config, row))) is { } bad)
+                return (row.Iteration, $"{bad.Name} is {Short(bad.Value(config, row))}");
+        return null;
     }
 
     /// <summary>How the terminal table shows a number: nine significant digits.</summary>

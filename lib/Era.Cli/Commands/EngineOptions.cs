@@ -93,8 +93,8 @@ internal sealed class EngineOptions
 
     /// <summary>
     /// Refuses, before any work, a batch whose step would not fit in memory (<see cref="Recipe.StepBytes"/> above 3/4 of
-    /// what this process may use, <paramref name="availableBytes"/>: the machine's or container's memory by default),
-    /// instead of swapping or being killed part way. Creates a model, so call it before seeding.
+    /// what this process may use, <paramref name="availableBytes"/>: the GC's view of the machine's or container's memory
+    /// by default), instead of swapping or being killed part way.
     /// </summary>
     public static void CheckMemory(Recipe recipe, long? availableBytes = null)
     {
@@ -103,7 +103,7 @@ internal sealed class EngineOptions
         if (need <= budget) return;
         long fit = Math.Max(1, (long)((double)budget / need * recipe.BatchSize));
         throw new UsageException("--batch-size", string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"a step of {recipe.BatchSize} images needs about {need / 1e9:F1} GB for its activations (torchsummary's estimate), more than 3/4 of the {available / 1e9:F1} GB here; at most {fit} images per batch fit"));
+            $"a step of {recipe.BatchSize} images needs about {need / 1e9:F1} GB for its activations (torchsummary's estimate), more than 3/4 of the {available / 1e9:F1} GB this process may use; at most {fit} images per batch fit"));
     }
 
     /// <summary>The recipe's checks as the CLI's one-line usage errors, naming the option.</summary>

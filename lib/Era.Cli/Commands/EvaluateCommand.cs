@@ -36,7 +36,7 @@ internal static class EvaluateCommand
         if (modelName is not null && !ModelZoo.Exists(modelName)) throw new UsageException("--model", $"unknown model '{modelName}' (available: {string.Join(", ", ModelZoo.Names)})");
         if (!File.Exists(weights)) throw new UsageException("--weights", $"file '{weights}' does not exist");
         engine.Check(parse);
-        TrainCommand.CheckOutput("--json", json, error);
+        TrainCommand.CheckOutput("--json", json);
         if (!engine.Start(parse, "evaluate", 1, error, out var factory)) return Cli.ExitFindings;
 
         Recipe recipe;
@@ -69,7 +69,11 @@ internal static class EvaluateCommand
             output.WriteLine("  " + string.Join(" ", chunk.Select(m => string.Create(Inv, $"{m.Index}:{m.Label}->{m.Prediction}"))));
         if (json is not null)
         {
-            int code = TrainCommand.Save(error, "evaluation", json, () => Era.IO.AtomicFile.WriteAllText(json, TrainingJson.Of(e, name, trainer.Engine, weights)));
+            int code = TrainCommand.Save(error, "evaluation", json, () =>
+            {
+                Cli.CreateFolderFor(json, error);
+                Era.IO.AtomicFile.WriteAllText(json, TrainingJson.Of(e, name, trainer.Engine, weights));
+            });
             if (code != Cli.ExitOk) return code;
         }
         output.WriteLine(string.Create(Inv, $"test_acc {100 * e.Accuracy:F2}"));

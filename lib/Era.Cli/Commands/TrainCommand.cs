@@ -76,10 +76,10 @@ internal static class TrainCommand
             var settings = new Settings(EngineOptions.Validate(r), engine.ThreadCount(parse), parse.GetValue(seed),
                 parse.GetValue(engine.Data), parse.GetValue(output), parse.GetValue(json), parse.GetValue(limitTrain), parse.GetValue(limitTest));
             engine.Check(parse);
-            EngineOptions.CheckMemory(settings.Recipe);
+            EngineOptions.CheckMemory(settings.Recipe with { BatchSize = Math.Min(settings.Recipe.BatchSize, settings.LimitTrain ?? int.MaxValue) });   // a batch is at most the data
             var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
-            CheckOutput("--out", settings.Out, stderr);
-            CheckOutput("--json", settings.Json, stderr);
+            CheckOutput("--out", settings.Out);
+            CheckOutput("--json", settings.Json);
             if (settings.Out is not null && settings.Json is not null && Path.GetFullPath(settings.Out) == Path.GetFullPath(settings.Json))
                 throw new UsageException("--json", $"'{settings.Json}' is also the --out file");
             return engine.Start(parse, "train", settings.Seed, stderr, out var trainer) ? Run(settings, trainer, stdout, stderr) : Cli.ExitFindings;
@@ -88,16 +88,28 @@ internal static class TrainCommand
     }
 
     /// <summary>
-    /// Checked before training, so a typo does not cost a whole run (<see cref="Era.IO.AtomicFile.Check"/>); a missing
-    /// folder is created, as by every --out (<see cref="Cli.CreateFolderFor"/>), and said on <paramref name="error"/>.
+    /// Checked before training, so a typo does not cost a whole run (<see cref="Era.IO.AtomicFile.Check"/>). A missing
+    /// folder is created at the first save, as by every --out (<see cref="Cli.CreateFolderFor"/>), so a run refused
+    /// later leaves none behind; now only its nearest existing folder is checked.
     /// </summary>
-    internal static void CheckOutput(string option, string? path, TextWriter error)
+    internal static void CheckOutput(string option, string? path)
     {
         if (path is null) return;
         try
         {
-            if (path.Length > 0) Cli.CreateFolderFor(path, error);
-            Era.IO.AtomicFile.Check(path);
+            string? folder = path.Length == 0 ? null : Path.GetDirectoryName(Path.GetFullPath(path));
+            if (folder is null || Directory.Exists(folder) || Path.GetFileName(path).Length == 0)
+            {
+                Era.IO.AtomicFile.Check(path);
+                return;
+            }
+            string existing = folder;
+            while (!Directory.Exists(existing))
+            {
+                if (File.Exists(existing)) throw new IOException($"'{existing}' is a file, not a folder");
+                existing = Path.GetDirectoryName(existing) ?? throw new IOException($"no folder of '{folder}' exists");
+            }
+            Era.IO.AtomicFile.Check(Path.Combine(existing, Path.GetFileName(path)));   // the name, and that files can be made there
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -126,7 +138,11 @@ internal static class TrainCommand
             {
                 metadata["epochs"] = e.Epoch.ToString(Inv);
                 metadata["test_acc"] = (100 * e.TestAccuracy!.Value).ToString("F2", Inv);
-                saveCode |= Save(error, "weights", s.Out, () => run.Trainer.Save(s.Out, metadata));
+                saveCode |= Save(error, "weights", s.Out, () =>
+                {
+                    Cli.CreateFolderFor(s.Out, error);
+                    run.Trainer.Save(s.Out, metadata);
+                });
             }
             if (s.Json is not null) saveCode |= SaveJson(run, s, error);
         };
@@ -233,7 +249,11 @@ internal static class TrainCommand
         $"epoch {p.Epoch}/{run.Recipe.Epochs} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.EpochLoss:F4} acc {100 * p.EpochAccuracy:F2}% lr {p.LearningRate:G4} {p.Batch * run.Recipe.BatchSize / Math.Max(seconds, 1e-9):F0} img/s");
 
     private static int SaveJson(TrainingRun run, Settings s, TextWriter error) =>
-        Save(error, "history", s.Json!, () => AtomicFile.WriteAllText(s.Json!, TrainingJson.Of(run, s.Threads)));
+        Save(error, "history", s.Json!, () =>
+        {
+            Cli.CreateFolderFor(s.Json!, error);
+            AtomicFile.WriteAllText(s.Json!, TrainingJson.Of(run, s.Threads));
+        });
 
     /// <summary>Writes one output; a failure (disk full, folder gone) is one line and exit 1, not a crash.</summary>
     internal static int Save(TextWriter error, string what, string path, Action save)

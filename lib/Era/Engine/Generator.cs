@@ -25,6 +25,13 @@ public sealed class Generator
         return this;
     }
 
+    /// <summary>The whole state, seed included, to put back after drawing that must not count (as get_state/set_state).</summary>
+    internal (ulong InitialSeed, ulong S0, ulong S1, ulong S2, ulong S3) State
+    {
+        get => (InitialSeed, _s0, _s1, _s2, _s3);
+        set => (InitialSeed, _s0, _s1, _s2, _s3) = value;
+    }
+
     /// <summary>Sets the raw xoshiro256** state (for checking against the published test vectors).</summary>
     internal void SetState(ulong s0, ulong s1, ulong s2, ulong s3) => (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
 

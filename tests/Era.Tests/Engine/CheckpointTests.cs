@@ -124,6 +124,17 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void AnF64ValueBeyondFloat32sRangeIsRefused()
+    {
+        var a = StateDictModule<double>.FromNames(SmallNet).FillDistinct();
+        a.state_dict()[0].Tensor.Data[1] = 1e300;   // finite as a double, infinite as a float
+        string file = PathOf("huge.safetensors");
+        Safetensors.Save(a, file);
+        var e = Assert.Throws<CheckpointException>(() => Safetensors.Load(Model(), file));
+        Assert.Contains("conv1.weight: 1E+300 at index 1 of 36, beyond float32's range", e.Message);
+    }
+
+    [Fact]
     public void MismatchedNamesAndShapesAreAllReportedAndNothingIsLoaded()
     {
         string file = PathOf("other.safetensors");
@@ -151,6 +162,7 @@ public sealed class CheckpointTests : IDisposable
         { "negative-variance", "bn1.running_var: -0.5 at index 2 of 4, but a variance is never negative" },
         { "i32-weights", "fc.bias: dtype I32, but weights and statistics are floats (F32 or F64)" },
         { "float-counter", "bn1.num_batches_tracked: dtype F64, but a counter is an integer (I64 or I32)" },
+        { "negative-counter", "bn1.num_batches_tracked: -3, but a counter counts up from 0" },
     };
 
     /// <summary>A file PyTorch would load but no trained model holds: refused with the tensor, index and why.</summary>
@@ -163,6 +175,7 @@ public sealed class CheckpointTests : IDisposable
         if (kind == "nan-weight") state["conv1.weight"].Data[3] = float.NaN;
         if (kind == "infinite-bias") state["fc.bias"].Data[9] = float.NegativeInfinity;
         if (kind == "negative-variance") state["bn1.running_var"].Data[2] = -0.5f;
+        if (kind == "negative-counter") state["bn1.num_batches_tracked"].Data[0] = -3f;
         string file = PathOf(kind + ".safetensors");
         Safetensors.Save(source, file);
         if (kind is "i32-weights" or "float-counter")   // same byte sizes: only the header's dtype changes

@@ -90,8 +90,8 @@ public class DeriveAlgebraTests
         Assert.Equal("(x − y)·x·(1 − x) + (x + y)² − (x − y)", Render.Text(e));
         Assert.Equal(@"\left(x - y\right) \cdot x \cdot \left(1 - x\right) + \left(x + y\right)^{2} - \left(x - y\right)", Render.Latex(e));
         Assert.Equal(@"\tfrac{1}{2} \cdot \sigma\left(x\right)", Render.Latex(0.5 * new Sigmoid(X)));
-        Assert.Equal(@"\left(e^{x}\right)^{2}", Render.Latex(new Pow(new Exp(X), 2)));
-        Assert.Equal("−(−0)", Render.Text(-new Const(-0.0)));                               // -0 is negative too   // never the invalid e^{x}^{2}
+        Assert.Equal(@"\left(e^{x}\right)^{2}", Render.Latex(new Pow(new Exp(X), 2)));   // never the invalid e^{x}^{2}
+        Assert.Equal("−(−0)", Render.Text(-new Const(-0.0)));                               // -0 is negative too
     }
 
     [Theory]

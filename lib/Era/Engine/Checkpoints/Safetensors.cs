@@ -294,8 +294,8 @@ public static class Safetensors
     /// Reads <paramref name="path"/> and checks it against a model's state_dict (names and shapes, in order) as
     /// load_state_dict(strict=True) does — exactly the model's names, each with the model's shape — and what PyTorch
     /// does not check: floats (F32, F64) for weights and statistics, an integer (I64, I32) for num_batches_tracked, and
-    /// values a model can hold — finite (NaN or infinity means the run that wrote them diverged; such a model predicts
-    /// one class for every image), running_var not negative. Every problem is listed in one
+    /// values a model can hold — finite and within float32's range (NaN or infinity means the run that wrote them
+    /// diverged; such a model predicts one class for every image), running_var and the counter not negative. Every problem is listed in one
     /// <see cref="CheckpointException"/>; returns the file's tensors in the state_dict's order. Both engines load
     /// through this, so they accept and refuse the same files.
     /// </summary>
@@ -319,7 +319,7 @@ public static class Safetensors
                 problems.Add($"shape mismatch for {name}: checkpoint {Tensor<float>.ShapeString(st.Shape)}, model {Tensor<float>.ShapeString(shape)}");
             else if (counter ? st.Dtype is not ("I64" or "I32") : st.Dtype is not ("F32" or "F64"))
                 problems.Add($"{name}: dtype {st.Dtype}, but {(counter ? "a counter is an integer (I64 or I32)" : "weights and statistics are floats (F32 or F64)")}");
-            else if (!counter && ValueProblem(st) is string bad)
+            else if (ValueProblem(st, counter) is string bad)
                 problems.Add($"{name}: {bad}");
         }
         foreach (var name in file.Keys.Where(n => !expected.Contains(n)).Order(StringComparer.Ordinal))
@@ -330,14 +330,18 @@ public static class Safetensors
     }
 
     /// <summary>The first value no trained model holds, described, or null.</summary>
-    private static string? ValueProblem(SafeTensor t)
+    private static string? ValueProblem(SafeTensor t, bool counter)
     {
         double[] v = t.ToArray<double>();
         bool variance = t.Name == "running_var" || t.Name.EndsWith(".running_var", StringComparison.Ordinal);
         for (int i = 0; i < v.Length; i++)
         {
+            if (counter && v[i] < 0)
+                return Invariant($"{v[i]}, but a counter counts up from 0");
             if (!double.IsFinite(v[i]))
                 return Invariant($"{v[i]} at index {i} of {v.Length} (the run that wrote it diverged)");
+            if (Math.Abs(v[i]) > float.MaxValue)   // an F64 file: infinite once in a float model
+                return Invariant($"{v[i]} at index {i} of {v.Length}, beyond float32's range (the run that wrote it diverged)");
             if (variance && v[i] < 0)
                 return Invariant($"{v[i]} at index {i} of {v.Length}, but a variance is never negative");
         }

@@ -50,7 +50,7 @@ public static class ModelZoo
     {
         Safetensors.Read(path, out var metadata);
         if (name is null && metadata.TryGetValue("model", out var saved) && !Exists(saved))
-            throw new CheckpointException($"{path}: the checkpoint names model '{saved}', which this program does not have (available: {string.Join(", ", Names)}); give --model to load it as one of them");
+            throw new CheckpointException($"{path}: the checkpoint names model '{saved}', which this program does not have (available: {string.Join(", ", Names)}); name one to load it as (--model in the CLI)");
         name ??= metadata.TryGetValue("model", out saved) ? saved : Default;
         var without = metadata.TryGetValue("without", out var parts) ? parts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
         if (without.FirstOrDefault(p => !Training.Recipe.Parts.Contains(p)) is string unknown)

@@ -94,12 +94,21 @@ public sealed record Recipe(string Model, int Epochs, int BatchSize, double Lr, 
     /// <summary>
     /// The memory one training step needs for its activations at <see cref="BatchSize"/>: torchsummary's estimate
     /// (every layer's output, forward and backward, float32) per image times the batch. An upper bound for this
-    /// engine, which reuses buffers (the reference model measured 0.42 of the estimate's 0.79 MB per image).
+    /// engine, which reuses buffers (the reference model measured 0.42 of the estimate's 0.79 MB per image). The model
+    /// it measures draws its weights from the default generator, whose state is put back: seeding is unaffected.
     /// </summary>
     public long StepBytes()
     {
-        double perImage = Summary.summary(CreateModel(), 1, Mnist.ImageSize, Mnist.ImageSize).ForwardBackwardMB * 1024 * 1024;
-        return (long)Math.Ceiling(perImage * BatchSize);
+        var state = torch.default_generator.State;
+        try
+        {
+            double perImage = Summary.summary(CreateModel(), 1, Mnist.ImageSize, Mnist.ImageSize).ForwardBackwardMB * 1024 * 1024;
+            return (long)Math.Ceiling(perImage * BatchSize);
+        }
+        finally
+        {
+            torch.default_generator.State = state;
+        }
     }
 
     /// <summary>SGD over the model's parameters.</summary>

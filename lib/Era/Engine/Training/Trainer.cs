@@ -8,7 +8,8 @@ namespace Era.Engine.Training;
 /// learning rate.
 /// </summary>
 public sealed class TrainingDivergedException(long step, double learningRate, double loss)
-    : Exception($"training diverged at step {step}: the loss is {loss:G4} (learning rate {learningRate:R}); try a smaller learning rate")
+    : Exception(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"training diverged at step {step}: the loss is {loss:G6} (learning rate {learningRate:R}); try a smaller learning rate"))
 {
     /// <summary>
     /// The largest loss a run that is still learning has: a model that guesses uniformly loses ln 10 ≈ 2.3 per image,
