@@ -187,10 +187,25 @@ public static class Cli
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is null || Directory.Exists(dir)) return;
-        for (string? up = dir; up is not null; up = Path.GetDirectoryName(up))
-            if (File.Exists(up)) throw new IOException($"'{up}' is a file, not a folder");
+        ExistingFolderFor(path);   // a file in the way is one line, before anything is made
         Directory.CreateDirectory(dir);
         output.WriteLine($"created folder {dir}");
+    }
+
+    /// <summary>
+    /// The nearest folder of <paramref name="path"/> that exists (its own folder, else the closest one above), where
+    /// <see cref="CreateFolderFor"/> would start making folders; throws <see cref="IOException"/> when a file stands
+    /// where a folder should be.
+    /// </summary>
+    public static string ExistingFolderFor(string path)
+    {
+        string full = Path.GetFullPath(path);
+        for (string? up = Path.GetDirectoryName(full); up is not null; up = Path.GetDirectoryName(up))
+        {
+            if (Directory.Exists(up)) return up;
+            if (File.Exists(up)) throw new IOException($"'{up}' is a file, not a folder");
+        }
+        return Path.GetPathRoot(full) ?? "/";
     }
 
     public static string Format(double v) => v.ToString("R", CultureInfo.InvariantCulture);

@@ -35,9 +35,7 @@ internal static class BackpropCommand
                 parse.InvocationConfiguration.Error.WriteLine(line);
                 return Cli.ExitFindings;
             }
-            IEnumerable<IterationRow> rows;
-            try { rows = IterationTable.Stream(config, iterations); }
-            catch (ArgumentException e) { throw new UsageException("backprop", e.Message); } // the options let through what the network refuses: a bug
+            var rows = IterationTable.Stream(config, iterations);   // Overflow has streamed this config once: valid
             // Every format streams: rows are computed as they are written, so --iterations 1000000 stays in bounded memory.
             var output = parse.InvocationConfiguration.Output;
             switch (fmt)
@@ -63,7 +61,7 @@ internal static class BackpropCommand
         var columns = TableColumns.For(config);
         IEnumerable<IterationRow> rows;
         try { rows = IterationTable.Stream(config, iterations); }
-        catch (ArgumentException e) { throw new UsageException("backprop", e.Message); }
+        catch (ArgumentException e) { throw new UsageException("backprop", e.Message); } // the options let through what the network refuses: a bug
         foreach (var row in rows)
             if (columns.FirstOrDefault(col => !double.IsFinite(col.Value(config, row))) is { } bad)
                 return (row.Iteration, $"{bad.Name} is {Short(bad.Value(config, row))}");

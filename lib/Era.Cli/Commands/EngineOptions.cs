@@ -58,7 +58,7 @@ internal sealed class EngineOptions
             error.WriteLine($"{verb}: warning: --threads {threads} is more than the {Environment.ProcessorCount} processors here; the extra threads take turns on them and make each step slower, not faster");
         Era.Engine.torch.set_num_threads(threads);
         engine = null;
-        return !Torch(parse) || StartTorch(verb, ThreadCount(parse), seed, parse.GetValue(Device), error, out engine);
+        return !Torch(parse) || StartTorch(verb, threads, seed, parse.GetValue(Device), error, out engine);
     }
 
     /// <summary>Only this method touches Era.Torch's types, so that the era engine never loads TorchSharp.</summary>

@@ -77,11 +77,11 @@ internal static class TrainCommand
                 parse.GetValue(engine.Data), parse.GetValue(output), parse.GetValue(json), parse.GetValue(limitTrain), parse.GetValue(limitTest));
             engine.Check(parse);
             EngineOptions.CheckMemory(settings.Recipe with { BatchSize = Math.Min(settings.Recipe.BatchSize, settings.LimitTrain ?? int.MaxValue) });   // a batch is at most the data
-            var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             CheckOutput("--out", settings.Out);
             CheckOutput("--json", settings.Json);
             if (settings.Out is not null && settings.Json is not null && Path.GetFullPath(settings.Out) == Path.GetFullPath(settings.Json))
                 throw new UsageException("--json", $"'{settings.Json}' is also the --out file");
+            var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             return engine.Start(parse, "train", settings.Seed, stderr, out var trainer) ? Run(settings, trainer, stdout, stderr) : Cli.ExitFindings;
         });
         return command;
@@ -99,17 +99,9 @@ internal static class TrainCommand
         {
             string? folder = path.Length == 0 ? null : Path.GetDirectoryName(Path.GetFullPath(path));
             if (folder is null || Directory.Exists(folder) || Path.GetFileName(path).Length == 0)
-            {
                 Era.IO.AtomicFile.Check(path);
-                return;
-            }
-            string existing = folder;
-            while (!Directory.Exists(existing))
-            {
-                if (File.Exists(existing)) throw new IOException($"'{existing}' is a file, not a folder");
-                existing = Path.GetDirectoryName(existing) ?? throw new IOException($"no folder of '{folder}' exists");
-            }
-            Era.IO.AtomicFile.Check(Path.Combine(existing, Path.GetFileName(path)));   // the name, and that files can be made there
+            else   // the name, and that files (the missing folders) can be made in the nearest existing folder
+                Era.IO.AtomicFile.Check(Path.Combine(Cli.ExistingFolderFor(path), Path.GetFileName(path)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

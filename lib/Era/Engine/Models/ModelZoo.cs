@@ -49,9 +49,10 @@ public static class ModelZoo
     public static Training.Recipe RecipeOf(string path, string? name = null)
     {
         Safetensors.Read(path, out var metadata);
-        if (name is null && metadata.TryGetValue("model", out var saved) && !Exists(saved))
-            throw new CheckpointException($"{path}: the checkpoint names model '{saved}', which this program does not have (available: {string.Join(", ", Names)}); name one to load it as (--model in the CLI)");
-        name ??= metadata.TryGetValue("model", out saved) ? saved : Default;
+        if (name is null && metadata.TryGetValue("model", out var saved))
+            name = Exists(saved) ? saved
+                : throw new CheckpointException($"{path}: the checkpoint names model '{saved}', which this program does not have (available: {string.Join(", ", Names)}); name one to load it as (--model in the CLI)");
+        name ??= Default;
         var without = metadata.TryGetValue("without", out var parts) ? parts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
         if (without.FirstOrDefault(p => !Training.Recipe.Parts.Contains(p)) is string unknown)
             throw new CheckpointException($"{path}: the checkpoint's metadata says without '{unknown}', which is not a part of a recipe (available: {string.Join(", ", Training.Recipe.Parts)})");
