@@ -112,9 +112,11 @@ public static unsafe class BnReluDropout
             dz[j] = MathF.FusedMultiplyAdd(a, y[j] > 0f ? dy[j] * keep : 0f, MathF.FusedMultiplyAdd(b, z[j], k));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Grad(float* y, float* dy, Vector512<float> keep) =>
         Avx512F.Multiply(Avx512F.LoadVector512(dy), keep) & Vector512.GreaterThan(Avx512F.LoadVector512(y), Vector512<float>.Zero);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Grad(float* y, float* dy, Vector256<float> keep) =>
         Avx.And(Avx.Multiply(Avx.LoadVector256(dy), keep), Avx.CompareGreaterThan(Avx.LoadVector256(y), Vector256<float>.Zero));
 }

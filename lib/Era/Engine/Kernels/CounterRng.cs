@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Era.Engine.Kernels;
@@ -13,6 +14,7 @@ public static class CounterRng
 {
     private const uint M1 = 0x21f0aaad, M2 = 0x735a2d97;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Mix(uint x)
     {
         x ^= x >> 16;
@@ -23,9 +25,11 @@ public static class CounterRng
     }
 
     /// <summary>Uniform 32-bit number for element <paramref name="i"/> of the stream <paramref name="seed"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Hash(ulong seed, uint i) => Mix(Mix(i ^ (uint)seed) + (uint)(seed >> 32));
 
     /// <summary>The same as <see cref="Hash"/> for the 8 consecutive elements i, i+1, …, i+7.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<uint> Hash8(ulong seed, uint i)
     {
         var x = Vector256.Create(i) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
@@ -34,6 +38,7 @@ public static class CounterRng
     }
 
     /// <summary>The same for the 16 consecutive elements i, …, i+15 (AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<uint> Hash16(ulong seed, uint i)
     {
         var x = Vector512.Create(i) + Vector512.Create(0u, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -41,6 +46,7 @@ public static class CounterRng
         return Mix16(x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<uint> Mix16(Vector512<uint> x)
     {
         x ^= Vector512.ShiftRightLogical(x, 16);
@@ -50,6 +56,7 @@ public static class CounterRng
         return x ^ Vector512.ShiftRightLogical(x, 15);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<uint> Mix8(Vector256<uint> x)
     {
         x ^= Vector256.ShiftRightLogical(x, 16);
