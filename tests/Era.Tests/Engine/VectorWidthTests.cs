@@ -34,12 +34,18 @@ public sealed class VectorWidthTests
 
     private sealed record Pass(float[] Y, float[] Dx, float[] DW);
 
-    private static Pass Run(int bits, int threads, float[] x, int n, int cin, int cout, int size, int k, int pad, float[] weight, float[] dy)
+    private static Pass Run(int bits, int threads, float[] x, int n, int cin, int cout, int size, int k, int pad, float[] weight, float[] dy, bool winograd = true, bool lanes = true) =>
+        Run(bits, threads, x, n, cin, cout, size, k, pad, weight, dy, winograd, lanes, out _);
+
+    private static Pass Run(int bits, int threads, float[] x, int n, int cin, int cout, int size, int k, int pad, float[] weight, float[] dy, bool winograd, bool lanes, out (string Forward, string InputGrad) algorithms)
     {
         int before = ConvKernels.VectorBits;
+        bool winogradBefore = Winograd.Enabled, lanesBefore = LanesConv2d.Enabled;
         try
         {
             ConvKernels.VectorBits = bits;
+            Winograd.Enabled = winograd;
+            LanesConv2d.Enabled = lanes;
             torch.set_num_threads(threads);
             var conv = new FastConv2d(cin, cout, k, pad);
             int ho = size + 2 * pad - k + 1;
@@ -48,11 +54,14 @@ public sealed class VectorWidthTests
             var dW = new float[weight.Length];
             var dx = new float[x.Length];
             conv.Backward(x, n, size, size, weight, dy, dW, null, dx);
+            algorithms = conv.Algorithms;
             return new Pass(y, dx, dW);
         }
         finally
         {
             ConvKernels.VectorBits = before;
+            Winograd.Enabled = winogradBefore;
+            LanesConv2d.Enabled = lanesBefore;
             torch.set_num_threads(Environment.ProcessorCount);
         }
     }
@@ -106,19 +115,96 @@ public sealed class VectorWidthTests
 
     [Avx512Theory]
     [MemberData(nameof(Shapes))]
-    public void Avx512GivesAvx2sOutputsBitForBitAndItsOwnGradientsRunToRun(int n, int cin, int cout, int size, int k, int pad)
+    public void DirectAvx512GivesAvx2sOutputsBitForBitAndItsOwnGradientsRunToRun(int n, int cin, int cout, int size, int k, int pad)
     {
-        // Forward and dx sum the same products in the same order at either width; dW's lanes are grouped otherwise.
+        // The direct kernels' forward and dx sum the same products in the same order at either width; dW's lanes are grouped otherwise.
         var (x, w, dy) = Inputs(n, cin, cout, size, k, pad);
         foreach (int threads in new[] { 1, 2, 3 })
         {
             var narrow = Run(256, threads, x, n, cin, cout, size, k, pad, w, dy);
-            var wide = Run(512, threads, x, n, cin, cout, size, k, pad, w, dy);
+            var wide = Run(512, threads, x, n, cin, cout, size, k, pad, w, dy, winograd: false, lanes: false);
             Assert.Equal(narrow.Y, wide.Y);
             Assert.Equal(narrow.Dx, wide.Dx);
             Close(narrow.DW, wide.DW, $"dW at {threads} threads");
-            Assert.Equal(wide.DW, Run(512, threads, x, n, cin, cout, size, k, pad, w, dy).DW);
+            Assert.Equal(wide.DW, Run(512, threads, x, n, cin, cout, size, k, pad, w, dy, winograd: false, lanes: false).DW);
         }
+    }
+
+    /// <summary>Shapes where Winograd F(2×2, 3×3) runs at 512 bits or not, and which passes run it (forward; dx).</summary>
+    public static TheoryData<int, int, int, int, int, string, string> WinogradShapes => new()
+    {
+        { 2, 16, 16, 24, 0, "winograd", "winograd" },   // reference f.2
+        { 2, 8, 16, 26, 0, "direct", "winograd" },      // reference f.1: 8 channels in runs direct; its dx (16 in) Winograd
+        { 3, 10, 16, 26, 0, "direct", "winograd" },     // course f.1
+        { 2, 16, 8, 24, 1, "winograd", "direct" },      // padding 1; dx has 8 channels in
+        { 2, 17, 16, 8, 2, "winograd", "winograd" },    // padding 2, channels not multiples of 4
+        { 1, 16, 5, 34, 0, "winograd", "direct" },      // the widest output a tile row holds (32); dx's 34 is too wide
+        { 2, 16, 16, 13, 0, "direct", "direct" },       // odd output (11)
+    };
+
+    [Avx512Theory]
+    [MemberData(nameof(WinogradShapes))]
+    public void WinogradMatchesTheReadableLoopsAndRepeatsBitForBit(int n, int cin, int cout, int size, int pad, string forward, string inputGrad)
+    {
+        var (x, w, dy) = Inputs(n, cin, cout, size, 3, pad);
+        var reference = Reference(x, n, cin, cout, size, 3, pad, w, dy);
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            var r = Run(512, threads, x, n, cin, cout, size, 3, pad, w, dy, winograd: true, lanes: true, out var algorithms);
+            Assert.Equal((forward, inputGrad), algorithms);
+            Close(reference.Y, r.Y, $"winograd y at {threads} threads");
+            Close(reference.Dx, r.Dx, $"winograd dx at {threads} threads");
+            Close(reference.DW, r.DW, $"winograd dW at {threads} threads");
+            var again = Run(512, threads, x, n, cin, cout, size, 3, pad, w, dy);
+            Assert.Equal(r.Y, again.Y);
+            Assert.Equal(r.Dx, again.Dx);
+            Assert.Equal(r.DW, again.DW);
+        }
+    }
+
+    /// <summary>Small planes, where 16 images share a vector: batches that fill the lanes, part-fill the last group or not one group.</summary>
+    public static TheoryData<int, int, int, int, int, int> LanesShapes => new()
+    {
+        { 33, 16, 16, 9, 3, 0 },   // reference f.6 (7×7 out); three groups, the last holding one image
+        { 20, 8, 16, 9, 3, 0 },    // 8 channels in, 7×7 out (the largest run this way)
+        { 17, 16, 16, 5, 3, 1 },   // reference f.8, padding 1
+        { 16, 16, 10, 7, 3, 0 },   // output channels not a multiple of 8
+        { 5, 3, 5, 6, 5, 2 },      // 5×5 kernel, padding 2, fewer images than lanes
+        { 18, 16, 10, 7, 1, 0 },   // a 1×1 convolution
+    };
+
+    [Avx512Theory]
+    [MemberData(nameof(LanesShapes))]
+    public void ImagesInLanesMatchTheReadableLoopsAndRepeatBitForBit(int n, int cin, int cout, int size, int k, int pad)
+    {
+        var (x, w, dy) = Inputs(n, cin, cout, size, k, pad);
+        var reference = Reference(x, n, cin, cout, size, k, pad, w, dy);
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            var r = Run(512, threads, x, n, cin, cout, size, k, pad, w, dy, winograd: true, lanes: true, out var algorithms);
+            Assert.Equal(("lanes", "lanes"), algorithms);
+            Close(reference.Y, r.Y, $"lanes y at {threads} threads");
+            Close(reference.Dx, r.Dx, $"lanes dx at {threads} threads");
+            Close(reference.DW, r.DW, $"lanes dW at {threads} threads");
+            var again = Run(512, threads, x, n, cin, cout, size, k, pad, w, dy);
+            Assert.Equal(r.Y, again.Y);
+            Assert.Equal(r.Dx, again.Dx);
+            Assert.Equal(r.DW, again.DW);
+        }
+    }
+
+    [Fact]
+    public void WinogradAndLanesRunOnlyAtFullWidthAndWhenEnabled()
+    {
+        var (x, w, dy) = Inputs(2, 16, 16, 24, 3, 0);
+        Run(256, 1, x, 2, 16, 16, 24, 3, 0, w, dy, winograd: true, lanes: true, out var narrow);
+        Assert.Equal(("direct", "direct"), narrow);
+        if (!ConvKernels.Is512Supported) return;
+        Run(512, 1, x, 2, 16, 16, 24, 3, 0, w, dy, winograd: false, lanes: true, out var off);
+        Assert.Equal(("direct", "direct"), off);
+        var (xs, ws, dys) = Inputs(2, 16, 16, 7, 3, 0);
+        Run(512, 1, xs, 2, 16, 16, 7, 3, 0, ws, dys, winograd: true, lanes: false, out var lanesOff);
+        Assert.Equal(("direct", "direct"), lanesOff);
     }
 
     [Theory]

@@ -20,10 +20,20 @@ public sealed unsafe class FastConv2d
 
     private readonly int _cin, _cout, _k, _pad, _oPad, _iPad, _tapsF, _tapsB;
     private int _h = -1, _w = -1, _threads = -1, _bits = -1;
+    private bool _winograd;                              // Winograd.Enabled when the layout was made
     private int _hp, _wp, _ho, _wo, _p24, _p8, _q, _hq, _wq, _pd24, _inLen;
     private readonly int[] _offF, _offB;                 // tap offsets in the padded input / padded dy
     private readonly float[] _wPack, _wFlip;             // [o/4][tap][4] and [c/4][tap'][4]
     private float[][] _inPad = [], _outWide = [], _dyWide = [], _dyPad = [], _dxWide = [], _dW8 = [], _db = [];   // [thread][…]
+    // Winograd F(2×2, 3×3), where it applies (Kernels/Winograd.cs): for the forward and for the input gradient's full
+    // convolution. Tiles, tile offsets per channel, transformed weights U [16][out/4][in][4] and per-thread V and M.
+    private bool _wgF, _wgB;
+    private Winograd.Tiles _tF, _tB;
+    private int[] _offWF = [], _offWB = [];
+    private float[] _uF = [], _uB = [];
+    private float[][] _vF = [], _mF = [], _vB = [], _mB = [];
+    private LanesConv2d? _lanes;                         // small planes: 16 images in the lanes of a vector (Kernels/LanesConv2d.cs)
+    private bool _lastLanes;                             // the last call ran _lanes
 
     public FastConv2d(int inChannels, int outChannels, int kernelSize, int padding)
     {
@@ -48,8 +58,8 @@ public sealed unsafe class FastConv2d
 
     private void Setup(int h, int w)
     {
-        if (h == _h && w == _w && _threads == Workers.Threads && _bits == ConvKernels.VectorBits) return;
-        _h = h; _w = w; _threads = Workers.Threads; _bits = ConvKernels.VectorBits;
+        if (h == _h && w == _w && _threads == Workers.Threads && _bits == ConvKernels.VectorBits && _winograd == Winograd.Enabled) return;
+        _h = h; _w = w; _threads = Workers.Threads; _bits = ConvKernels.VectorBits; _winograd = Winograd.Enabled;
         int k = _k;
         _hp = h + 2 * _pad; _wp = w + 2 * _pad;
         _ho = _hp - k + 1; _wo = _wp - k + 1;
@@ -65,10 +75,42 @@ public sealed unsafe class FastConv2d
             for (int u = 0; u < k; u++)
                 for (int v = 0; v < k; v++) _offB[(o * k + u) * k + v] = o * _hq * _wq + u * _wq + v;
         // Sizes cover the furthest read of the kernels (last block + largest tap offset); the slack stays zero.
-        int inLen = _inLen = Math.Max(_cin * _hp * _wp, _p24 + _offF[^1]) + 16;
-        int dyPadLen = Math.Max(_cout * _hq * _wq, _pd24 + _offB[^1]) + 16;
-        _inPad = Alloc(inLen); _outWide = Alloc(_oPad * _p24); _dyWide = Alloc(_oPad * _p8);
-        _dyPad = Alloc(dyPadLen); _dxWide = Alloc(_iPad * _pd24); _dW8 = Alloc(_oPad * _tapsF * 8); _db = Alloc(_cout);
+        int inLen = _inLen = Math.Max(_cin * _hp * _wp, _p24 + _offF[^1]) + Winograd.Slack;
+        int dyPadLen = Math.Max(_cout * _hq * _wq, _pd24 + _offB[^1]) + Winograd.Slack;
+        _inPad = Alloc(inLen); _outWide = Alloc(_oPad * _p24 + Winograd.Slack); _dyWide = Alloc(_oPad * _p8);
+        _dyPad = Alloc(dyPadLen); _dxWide = Alloc(_iPad * _pd24 + Winograd.Slack); _dW8 = Alloc(_oPad * _tapsF * 8); _db = Alloc(_cout);
+        SetupWinograd();
+    }
+
+    /// <summary>Winograd's layout where it applies: this convolution's output tiles (forward), the input's (dx).</summary>
+    private void SetupWinograd()
+    {
+        _wgF = Winograd.Applies(_k, _cin, _ho, _wo);
+        _wgB = Winograd.Applies(_k, _cout, _h, _w);
+        if (_wgF)
+        {
+            _tF = Winograd.Tiles.Of(_ho, _wo);
+            _offWF = [.. Enumerable.Range(0, _cin).Select(c => c * _tF.Stride)];
+            _uF = new float[16 * _oPad * _cin];
+            _vF = Alloc(16 * _cin * _tF.Stride); _mF = Alloc(16 * _oPad * _tF.Padded + Winograd.Slack);
+        }
+        if (_wgB)
+        {
+            _tB = Winograd.Tiles.Of(_h, _w);
+            _offWB = [.. Enumerable.Range(0, _cout).Select(o => o * _tB.Stride)];
+            _uB = new float[16 * _iPad * _cout];
+            _vB = Alloc(16 * _cout * _tB.Stride); _mB = Alloc(16 * _iPad * _tB.Padded + Winograd.Slack);
+        }
+    }
+
+    /// <summary>Which algorithm the last call's forward and input gradient used: "lanes", "winograd" or "direct" (the weight gradient is direct or lanes).</summary>
+    public (string Forward, string InputGrad) Algorithms => _lastLanes ? ("lanes", "lanes") : (_wgF ? "winograd" : "direct", _wgB ? "winograd" : "direct");
+
+    /// <summary>The images-in-lanes convolution when this input's output plane is small (<see cref="LanesConv2d.Applies"/>), else null.</summary>
+    private LanesConv2d? LanesFor(int h, int w)
+    {
+        _lastLanes = LanesConv2d.Applies(h + 2 * _pad - _k + 1, w + 2 * _pad - _k + 1);
+        return _lastLanes ? _lanes ??= new LanesConv2d(_cin, _cout, _k, _pad) : null;
     }
 
     private float[][] Alloc(int length)
@@ -82,9 +124,15 @@ public sealed unsafe class FastConv2d
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(float[] x, int n, int h, int w, float[] weight, float[]? bias, float[] y)
     {
+        if (LanesFor(h, w) is { } lanes)
+        {
+            lanes.Forward(x, n, h, w, weight, bias, y);
+            return;
+        }
         Setup(h, w);
+        if (_wgF) Winograd.TransformWeights(weight, _cout, _cin, flipped: false, _uF);
         // Pack W [o][tap] as [o/4][tap][4] (zeros for the padding channels o ≥ Cout).
-        for (int o = 0; o < _oPad; o++)
+        else for (int o = 0; o < _oPad; o++)
             for (int t = 0; t < _tapsF; t++)
                 _wPack[((o >> 2) * _tapsF + t) * 4 + (o & 3)] = o < _cout ? weight[o * _tapsF + t] : 0f;
         Workers.Run(new ConvForward(this, x, n, bias, y));
@@ -109,7 +157,8 @@ public sealed unsafe class FastConv2d
         {
             for (int img = start; img < end; img++)
             {
-                ConvKernels.Forward(WideInput(x, images.Length, img, pIn, forward: true), pOff, _tapsF, pW, _oPad / 4, pOut, _p24);
+                if (_wgF) WinogradForward(WideInput(x, images.Length, img, pIn, forward: false), chunk, pOut);
+                else ConvKernels.Forward(WideInput(x, images.Length, img, pIn, forward: true), pOff, _tapsF, pW, _oPad / 4, pOut, _p24);
                 for (int o = 0; o < _cout; o++)
                 {
                     float b = bias is null ? 0f : bias[o];
@@ -117,6 +166,23 @@ public sealed unsafe class FastConv2d
                     for (int i = 0; i < _ho; i++, dst += _wo, src += _wp) ConvKernels.CopyRow(src, dst, _wo, b); // drop garbage columns, + bias
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// One image's forward as Winograd F(2×2, 3×3): V = Bᵀ d B of its input tiles, M[ξ] = U[ξ] · V[ξ] (16 matrix products
+    /// by the direct kernel, input channels as taps), Y = Aᵀ M A written into the wide output rows the caller copies.
+    /// </summary>
+    private void WinogradForward(float* wideX, int chunk, float* wideOut)
+    {
+        int tPad = _tF.Padded, tStride = _tF.Stride;
+        fixed (float* v = _vF[chunk], m = _mF[chunk], u = _uF)
+        fixed (int* off = _offWF)
+        {
+            Winograd.TransformInput(wideX, _cin, _hp * _wp, _wp, _tF, v, tStride);
+            for (int xi = 0; xi < 16; xi++)
+                ConvKernels.Forward(v + xi * _cin * tStride, off, _cin, u + xi * _oPad * _cin, _oPad / 4, m + xi * _oPad * tPad, tPad);
+            Winograd.TransformOutput(m, _cout, tPad, _oPad * tPad, _tF, wideOut, _p24, _wp);
         }
     }
 
@@ -154,10 +220,16 @@ public sealed unsafe class FastConv2d
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(float[] x, int n, int h, int w, float[] weight, float[] dy, float[] dW, float[]? db, float[]? dx)
     {
+        if (LanesFor(h, w) is { } lanes)
+        {
+            lanes.Backward(x, n, h, w, weight, dy, dW, db, dx);
+            return;
+        }
         Setup(h, w);
         int k = _k, kk = k * k;
+        if (_wgB) Winograd.TransformWeights(weight, _cout, _cin, flipped: true, _uB);
         // W flipped and transposed: Wf[c][o, u, v] = W[o][c, k−1−u, k−1−v], packed [c/4][tap'][4].
-        for (int c = 0; c < _iPad; c++)
+        else for (int c = 0; c < _iPad; c++)
             for (int o = 0; o < _cout; o++)
                 for (int u = 0; u < k; u++)
                     for (int v = 0; v < k; v++)
@@ -217,7 +289,8 @@ public sealed unsafe class FastConv2d
                 }
                 ConvKernels.WeightGrad(wideX, pOffF, _tapsF, pDyW, _oPad / 4, _p8, pG);       // dW += dy · x
                 if (dx == null) continue;
-                ConvKernels.Forward(pDyP, pOffB, _tapsB, pWf, _iPad / 4, pDx, _pd24);        // dx = full conv of dy
+                if (_wgB) WinogradInputGrad(pDyP, chunk, pDx);
+                else ConvKernels.Forward(pDyP, pOffB, _tapsB, pWf, _iPad / 4, pDx, _pd24);        // dx = full conv of dy
                 float* d = dx + img * _cin * _h * _w;
                 for (int c = 0; c < _cin; c++)
                 {
@@ -225,6 +298,20 @@ public sealed unsafe class FastConv2d
                     for (int i = 0; i < _h; i++, d += _w, s += _wq) ConvKernels.CopyRow(s, d, _w);
                 }
             }
+        }
+    }
+
+    /// <summary>dx of one image as the Winograd full convolution of dy (padded by k − 1 − p) with the flipped weights, into the wide dx rows.</summary>
+    private void WinogradInputGrad(float* dyPadded, int chunk, float* wideDx)
+    {
+        int tPad = _tB.Padded, tStride = _tB.Stride;
+        fixed (float* v = _vB[chunk], m = _mB[chunk], u = _uB)
+        fixed (int* off = _offWB)
+        {
+            Winograd.TransformInput(dyPadded, _cout, _hq * _wq, _wq, _tB, v, tStride);
+            for (int xi = 0; xi < 16; xi++)
+                ConvKernels.Forward(v + xi * _cout * tStride, off, _cout, u + xi * _iPad * _cout, _iPad / 4, m + xi * _iPad * tPad, tPad);
+            Winograd.TransformOutput(m, _cin, tPad, _iPad * tPad, _tB, wideDx, _pd24, _wq);
         }
     }
 }
