@@ -15,14 +15,15 @@ namespace Era.Engine.Layers;
 /// The readable path runs the four layers one after the other, exactly as written. The fast one (float on AVX2, with
 /// <see cref="torch.backends.fast"/> enabled and no fixed dropout mask) runs BatchNorm2d, ReLU and Dropout as one
 /// pass over the data (Kernels/BnReluDropout.cs): the same math without writing the two intermediate tensors or the
-/// mask (backward reads the mask off y: an element was kept and let through by ReLU exactly where y &gt; 0), with
+/// mask (backward needs only where y &gt; 0, an element kept and let through by ReLU: one bit each, written by forward), with
 /// BatchNorm2d's own statistics and gradient coefficients and Dropout's generator and mask rule. Tests compare the two.
 /// </summary>
 public sealed unsafe class ConvBnReluDropout<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     // The fused path's state (the layers keep their own for the readable path):
     private bool _fused;                          // the last Forward ran the fused kernel
-    private Tensor<T>? _z, _output, _gradZ;       // the convolution's output z, y, ∂L/∂z (y > 0 marks the kept elements)
+    private Tensor<T>? _z, _output, _gradZ;       // the convolution's output z, y, ∂L/∂z
+    private byte[]? _positive;                    // "y > 0" (kept and let through), one bit per element, BnReluDropout.MaskBytes a plane
     private float _keep;                          // the last fused forward's m for a kept element: 1/(1 − p), or 1 without dropout
 
     public ConvBnReluDropout(Conv2d<T> conv, BatchNorm2d<T> norm, ReLU<T> relu, Dropout<T> dropout)
@@ -60,6 +61,7 @@ public sealed unsafe class ConvBnReluDropout<T> : Module<T> where T : unmanaged,
         uint threshold = masked ? (uint)Math.Min(CounterRng.DropThreshold(Dropout.P), uint.MaxValue) : 0;
         _keep = masked ? float.CreateChecked(Dropout.Scale) : 1f;
         var y = Buffers.EnsureLike(ref _output, z);
+        Buffers.Ensure(ref _positive, z.Shape[0] * z.Shape[1] * BnReluDropout.MaskBytes(z.Shape[2] * z.Shape[3]));
         Workers.Run(new FusedForwardJob(this, z, y, masked, seed, threshold));
         Norm.EndForward();
         return y;
@@ -71,7 +73,7 @@ public sealed unsafe class ConvBnReluDropout<T> : Module<T> where T : unmanaged,
         var z = _z ?? throw new InvalidOperationException("ConvBnReluDropout.Backward: call Forward first");
         Shapes.CheckSame("ConvBnReluDropout.Backward", gradOutput, z);
         var dz = Buffers.EnsureLike(ref _gradZ, z);
-        Workers.Run(new FusedBackwardJob(this, z, _output!, gradOutput, dz));
+        Workers.Run(new FusedBackwardJob(this, z, gradOutput, dz));
         return dz;
     }
 
@@ -83,7 +85,9 @@ public sealed unsafe class ConvBnReluDropout<T> : Module<T> where T : unmanaged,
         {
             int channels = block.Norm.NumFeatures, n = z.Shape[0], hw = z.Shape[2] * z.Shape[3];
             var (c0, c1) = Workers.Range(channels, chunk, chunks);
+            int mb = BnReluDropout.MaskBytes(hw);
             fixed (float* pz = (float[])(object)z.Data, py = (float[])(object)y.Data)
+            fixed (byte* pm = block._positive)
                 for (int c = c0; c < c1; c++)
                 {
                     var (scale, shift) = block.Norm.Statistics(c, z);
@@ -91,21 +95,23 @@ public sealed unsafe class ConvBnReluDropout<T> : Module<T> where T : unmanaged,
                     for (int i = 0; i < n; i++)
                     {
                         int start = (i * channels + c) * hw;
-                        BnReluDropout.Forward(pz + start, py + start, hw, s, b, masked, seed, (uint)start, threshold, block._keep);
+                        BnReluDropout.Forward(pz + start, py + start, pm + (i * channels + c) * mb, hw, s, b, masked, seed, (uint)start, threshold, block._keep);
                     }
                 }
         }
     }
 
     /// <summary>The fused backward over the channels of this chunk: Σg and Σg·z, BatchNorm2d's coefficients (and dγ, dβ), then dz.</summary>
-    private readonly struct FusedBackwardJob(ConvBnReluDropout<T> block, Tensor<T> z, Tensor<T> y, Tensor<T> dy, Tensor<T> dz) : IChunkJob
+    private readonly struct FusedBackwardJob(ConvBnReluDropout<T> block, Tensor<T> z, Tensor<T> dy, Tensor<T> dz) : IChunkJob
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk, int chunks)
         {
             int channels = block.Norm.NumFeatures, n = z.Shape[0], hw = z.Shape[2] * z.Shape[3];
             var (c0, c1) = Workers.Range(channels, chunk, chunks);
-            fixed (float* pz = (float[])(object)z.Data, py = (float[])(object)y.Data, pdy = (float[])(object)dy.Data, pdz = (float[])(object)dz.Data)
+            int mb = BnReluDropout.MaskBytes(hw);
+            fixed (float* pz = (float[])(object)z.Data, pdy = (float[])(object)dy.Data, pdz = (float[])(object)dz.Data)
+            fixed (byte* pm = block._positive)
                 for (int c = c0; c < c1; c++)
                 {
                     float keep = block._keep;
@@ -113,7 +119,7 @@ public sealed unsafe class ConvBnReluDropout<T> : Module<T> where T : unmanaged,
                     for (int i = 0; i < n; i++)
                     {
                         int start = (i * channels + c) * hw;
-                        var (a1, a2) = BnReluDropout.Sums(pz + start, py + start, pdy + start, hw, keep);
+                        var (a1, a2) = BnReluDropout.Sums(pz + start, pm + (i * channels + c) * mb, pdy + start, hw, keep);
                         sumG += a1;
                         sumGZ += a2;
                     }
@@ -122,7 +128,7 @@ public sealed unsafe class ConvBnReluDropout<T> : Module<T> where T : unmanaged,
                     for (int i = 0; i < n; i++)
                     {
                         int start = (i * channels + c) * hw;
-                        BnReluDropout.Dz(pz + start, py + start, pdy + start, pdz + start, hw, keep, a, bx, k);
+                        BnReluDropout.Dz(pz + start, pm + (i * channels + c) * mb, pdy + start, pdz + start, hw, keep, a, bx, k);
                     }
                 }
         }
