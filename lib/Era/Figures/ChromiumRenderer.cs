@@ -227,8 +227,28 @@ public sealed class ChromiumRenderer : IDisposable
             BrowserWSEndpoint = $"ws://127.0.0.1:{lines[0].Trim()}{lines[1].Trim()}",
             DefaultViewport = new ViewPortOptions { Width = 1100, Height = 900 },
         };
-        _browser = await Puppeteer.ConnectAsync(options).WaitAsync(ct).ConfigureAwait(false);
+        // A connection that has not come up in ConnectAttempt is tried again (within the caller's limit): in a full test
+        // run on a loaded 2-core machine one attempt once hung for the whole minute after the browser had announced its
+        // endpoint. An abandoned attempt that connects late is disconnected.
+        while (true)
+        {
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            attempt.CancelAfter(ConnectAttempt);
+            var connecting = Puppeteer.ConnectAsync(options);
+            try
+            {
+                _browser = await connecting.WaitAsync(attempt.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                _ = connecting.ContinueWith(t => t.Result.Disconnect(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            }
+        }
     }
+
+    /// <summary>How long one DevTools connection attempt may take before it is tried again.</summary>
+    private static readonly TimeSpan ConnectAttempt = TimeSpan.FromSeconds(15);
 
     private void KeepStderr(string? line)
     {
