@@ -80,6 +80,32 @@ public class BrowserLifecycleTests
     }
 
     [Fact]
+    public void AStartThatHangsIsTriedOnceMoreWithAFreshBrowser()
+    {
+        // A browser that hangs on its first start (never announces DevTools) and is the real Chromium on the second.
+        string real = ChromiumRenderer.FindBrowser(null);
+        string fake = Path.Combine(Path.GetTempPath(), $"era-hanging-browser-{Guid.NewGuid():N}.sh"), marker = fake + ".started";
+        File.WriteAllText(fake, $"#!/bin/sh\nif [ ! -e '{marker}' ]; then touch '{marker}'; exec sleep 60; fi\nexec '{real}' \"$@\"\n");
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var before = LeftoverProfiles();
+        try
+        {
+            using (var renderer = ChromiumRenderer.Start(new ChromiumOptions { BrowserPath = fake, StartTimeout = TimeSpan.FromSeconds(30) }))
+            {
+                Assert.True(File.Exists(marker));   // the first start ran and hung
+                Assert.True(renderer.IsRunning);
+            }
+            Assert.Equal(before, LeftoverProfiles());
+        }
+        finally
+        {
+            File.Delete(fake);
+            File.Delete(marker);
+        }
+    }
+
+    [Fact]
     public void DisposingClosesTheBrowserAndDeletesItsProfile()
     {
         var renderer = ChromiumRenderer.Start();
