@@ -299,37 +299,35 @@ public sealed unsafe class LanesConv2d
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightGradBand(float* input, int* off, int taps, float* d, int dyPlane, int dyWidth, int i0, int i1, int w, int inWidth, float* g16)
     {
+        for (int t = 0; t < taps; t += 3)
         {
-            for (int t = 0; t < taps; t += 3)
-            {
-                int t1 = Math.Min(t + 1, taps - 1), t2 = Math.Min(t + 2, taps - 1);
-                int f0 = off[t], f1 = off[t1], f2 = off[t2];
-                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-                Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
-                Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-                for (int i = i0; i < i1; i++)
-                    for (int j = 0; j < w; j++)
-                    {
-                        float* s = input + (i * inWidth + j) * Lanes;
-                        var x0 = Avx512F.LoadVector512(s + f0);
-                        var x1 = Avx512F.LoadVector512(s + f1);
-                        var x2 = Avx512F.LoadVector512(s + f2);
-                        float* e = d + (i * dyWidth + j) * Lanes;
-                        var y = Avx512F.LoadVector512(e); a0 = Avx512F.FusedMultiplyAdd(y, x0, a0); b0 = Avx512F.FusedMultiplyAdd(y, x1, b0); c0 = Avx512F.FusedMultiplyAdd(y, x2, c0);
-                        y = Avx512F.LoadVector512(e + dyPlane); a1 = Avx512F.FusedMultiplyAdd(y, x0, a1); b1 = Avx512F.FusedMultiplyAdd(y, x1, b1); c1 = Avx512F.FusedMultiplyAdd(y, x2, c1);
-                        y = Avx512F.LoadVector512(e + 2 * dyPlane); a2 = Avx512F.FusedMultiplyAdd(y, x0, a2); b2 = Avx512F.FusedMultiplyAdd(y, x1, b2); c2 = Avx512F.FusedMultiplyAdd(y, x2, c2);
-                        y = Avx512F.LoadVector512(e + 3 * dyPlane); a3 = Avx512F.FusedMultiplyAdd(y, x0, a3); b3 = Avx512F.FusedMultiplyAdd(y, x1, b3); c3 = Avx512F.FusedMultiplyAdd(y, x2, c3);
-                        y = Avx512F.LoadVector512(e + 4 * dyPlane); a4 = Avx512F.FusedMultiplyAdd(y, x0, a4); b4 = Avx512F.FusedMultiplyAdd(y, x1, b4); c4 = Avx512F.FusedMultiplyAdd(y, x2, c4);
-                        y = Avx512F.LoadVector512(e + 5 * dyPlane); a5 = Avx512F.FusedMultiplyAdd(y, x0, a5); b5 = Avx512F.FusedMultiplyAdd(y, x1, b5); c5 = Avx512F.FusedMultiplyAdd(y, x2, c5);
-                        y = Avx512F.LoadVector512(e + 6 * dyPlane); a6 = Avx512F.FusedMultiplyAdd(y, x0, a6); b6 = Avx512F.FusedMultiplyAdd(y, x1, b6); c6 = Avx512F.FusedMultiplyAdd(y, x2, c6);
-                        y = Avx512F.LoadVector512(e + 7 * dyPlane); a7 = Avx512F.FusedMultiplyAdd(y, x0, a7); b7 = Avx512F.FusedMultiplyAdd(y, x1, b7); c7 = Avx512F.FusedMultiplyAdd(y, x2, c7);
-                    }
-                float* g = g16 + t * Lanes;
-                int row = taps * Lanes;
-                Add8(g, row, a0, a1, a2, a3, a4, a5, a6, a7);
-                if (t + 1 < taps) Add8(g + Lanes, row, b0, b1, b2, b3, b4, b5, b6, b7);
-                if (t + 2 < taps) Add8(g + 2 * Lanes, row, c0, c1, c2, c3, c4, c5, c6, c7);
-            }
+            int t1 = Math.Min(t + 1, taps - 1), t2 = Math.Min(t + 2, taps - 1);
+            int f0 = off[t], f1 = off[t1], f2 = off[t2];
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            for (int i = i0; i < i1; i++)
+                for (int j = 0; j < w; j++)
+                {
+                    float* s = input + (i * inWidth + j) * Lanes;
+                    var x0 = Avx512F.LoadVector512(s + f0);
+                    var x1 = Avx512F.LoadVector512(s + f1);
+                    var x2 = Avx512F.LoadVector512(s + f2);
+                    float* e = d + (i * dyWidth + j) * Lanes;
+                    var y = Avx512F.LoadVector512(e); a0 = Avx512F.FusedMultiplyAdd(y, x0, a0); b0 = Avx512F.FusedMultiplyAdd(y, x1, b0); c0 = Avx512F.FusedMultiplyAdd(y, x2, c0);
+                    y = Avx512F.LoadVector512(e + dyPlane); a1 = Avx512F.FusedMultiplyAdd(y, x0, a1); b1 = Avx512F.FusedMultiplyAdd(y, x1, b1); c1 = Avx512F.FusedMultiplyAdd(y, x2, c1);
+                    y = Avx512F.LoadVector512(e + 2 * dyPlane); a2 = Avx512F.FusedMultiplyAdd(y, x0, a2); b2 = Avx512F.FusedMultiplyAdd(y, x1, b2); c2 = Avx512F.FusedMultiplyAdd(y, x2, c2);
+                    y = Avx512F.LoadVector512(e + 3 * dyPlane); a3 = Avx512F.FusedMultiplyAdd(y, x0, a3); b3 = Avx512F.FusedMultiplyAdd(y, x1, b3); c3 = Avx512F.FusedMultiplyAdd(y, x2, c3);
+                    y = Avx512F.LoadVector512(e + 4 * dyPlane); a4 = Avx512F.FusedMultiplyAdd(y, x0, a4); b4 = Avx512F.FusedMultiplyAdd(y, x1, b4); c4 = Avx512F.FusedMultiplyAdd(y, x2, c4);
+                    y = Avx512F.LoadVector512(e + 5 * dyPlane); a5 = Avx512F.FusedMultiplyAdd(y, x0, a5); b5 = Avx512F.FusedMultiplyAdd(y, x1, b5); c5 = Avx512F.FusedMultiplyAdd(y, x2, c5);
+                    y = Avx512F.LoadVector512(e + 6 * dyPlane); a6 = Avx512F.FusedMultiplyAdd(y, x0, a6); b6 = Avx512F.FusedMultiplyAdd(y, x1, b6); c6 = Avx512F.FusedMultiplyAdd(y, x2, c6);
+                    y = Avx512F.LoadVector512(e + 7 * dyPlane); a7 = Avx512F.FusedMultiplyAdd(y, x0, a7); b7 = Avx512F.FusedMultiplyAdd(y, x1, b7); c7 = Avx512F.FusedMultiplyAdd(y, x2, c7);
+                }
+            float* g = g16 + t * Lanes;
+            int row = taps * Lanes;
+            Add8(g, row, a0, a1, a2, a3, a4, a5, a6, a7);
+            if (t + 1 < taps) Add8(g + Lanes, row, b0, b1, b2, b3, b4, b5, b6, b7);
+            if (t + 2 < taps) Add8(g + 2 * Lanes, row, c0, c1, c2, c3, c4, c5, c6, c7);
         }
     }
 
