@@ -8,7 +8,7 @@ namespace Era.Engine.Kernels;
 /// BatchNorm2d → ReLU → Dropout fused into one pass over a plane (float; AVX2+FMA, or AVX-512 when
 /// <see cref="ConvKernels.VectorBits"/> is 512), used by ConvBnReluDropout's fast path. Stateless: each call gets its
 /// plane, the dropout seed and BatchNorm's coefficients as arguments. The same math as the three layers one after the
-/// other, without writing the two intermediate tensors or the mask:
+/// other, without writing the two intermediate tensors or the float mask:
 ///   forward:  y = max(z·scale + shift, 0) · m            (scale = γ/σ, shift = β − μ·γ/σ; m = dropout mask: 0 or keep)
 ///   backward: g = dy · m · [z·scale + shift &gt; 0] = (y &gt; 0 ? dy · keep : 0)
 ///             (y &gt; 0 exactly where the element was kept and ReLU let it through), then BatchNorm's dz = a·g + b·z + k,

@@ -11,7 +11,9 @@ namespace Era.Engine.Kernels;
 ///                   garbage columns), accumulated into per-thread partial sums that are reduced in thread order;
 ///             dx  — a "full" convolution: dy padded by k−1−p on each side, correlated with the weights flipped
 ///                   (u → k−1−u, v → k−1−v) and transposed (in ↔ out channels), which is the same forward kernel.
-/// All scratch buffers are allocated once per input size and thread count, then reused: they, the packed weights and
+/// Two other layouts take over where they measured faster (AVX-512 only): images in lanes for small outputs
+/// (<see cref="LanesConv2d"/>, checked first) and Winograd F(2×2, 3×3) for forward and dx (<see cref="Winograd"/>).
+/// All scratch buffers are allocated once per input size, thread count, vector width and Winograd setting, then reused: they, the packed weights and
 /// the layout (sizes, tap offsets) are this object's state; each call's arrays travel to the threads in a job struct.
 /// </summary>
 public sealed unsafe class FastConv2d
@@ -194,6 +196,7 @@ public sealed unsafe class FastConv2d
     /// is larger than <see cref="InPlaceForwardBytes"/>: it reads every input plane at once, and from a large image
     /// not yet in cache that was slower than one sequential copy (16×24×24: 1.40 ms in place against 1.16 ms copied,
     /// the best of five `era bench --profile` runs; 8×26×26 and smaller: in place faster, 0.66 against 0.75 ms).
+    /// Winograd's input transform reads one plane row by row, so it always reads in place (forward: false).
     /// </summary>
     private float* WideInput(float* x, int xLength, int img, float* inPad, bool forward)
     {

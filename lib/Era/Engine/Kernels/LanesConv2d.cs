@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Era.Engine.Kernels;
 
 /// <summary>
-/// <see cref="FastConv2d"/> for small planes (an output of at most <see cref="MaxPixels"/> pixels: the course models'
+/// <see cref="FastConv2d"/> for small planes (an output of at most <see cref="MaxPixels"/> pixels, whatever its shape: the course models'
 /// 7×7 and 5×5 layers) with 16 images in the 16 lanes of an AVX-512 vector. In FastConv2d's wide layout a row of 5–9
 /// pixels fills a fraction of a vector and most of a 48-pixel block is garbage columns (a 5×5 output: 25 useful of 48);
 /// here every lane is an image, so every multiply is useful:

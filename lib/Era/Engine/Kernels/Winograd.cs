@@ -54,7 +54,8 @@ public static unsafe class Winograd
     public const int Slack = 48;
 
     /// <summary>
-    /// Whether a stride-1 convolution with this kernel size, number of input channels and output size runs as Winograd:
+    /// Whether a stride-1 convolution with this kernel size, number of input channels and output size may run as Winograd
+    /// (FastConv2d gives small outputs to <see cref="LanesConv2d"/> first):
     /// 3×3, 512-bit vectors, an even output no wider than <see cref="MaxWidth"/>, and at least
     /// <see cref="MinInChannels"/> input channels (with fewer the 16 matrix products are too short to pay for the transforms).
     /// </summary>
