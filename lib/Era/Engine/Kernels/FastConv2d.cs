@@ -171,21 +171,12 @@ public sealed unsafe class FastConv2d
         }
     }
 
-    /// <summary>
-    /// One image's forward as Winograd F(2×2, 3×3): V = Bᵀ d B of its input tiles, M[ξ] = U[ξ] · V[ξ] (16 matrix products
-    /// by the direct kernel, input channels as taps), Y = Aᵀ M A written into the wide output rows the caller copies.
-    /// </summary>
+    /// <summary>One image's forward as Winograd F(2×2, 3×3), into the wide output rows the caller copies.</summary>
     private void WinogradForward(float* wideX, int chunk, float* wideOut)
     {
-        int tPad = _tF.Padded, tStride = _tF.Stride;
         fixed (float* v = _vF[chunk], m = _mF[chunk], u = _uF)
         fixed (int* off = _offWF)
-        {
-            Winograd.TransformInput(wideX, _cin, _hp * _wp, _wp, _tF, v, tStride);
-            for (int xi = 0; xi < 16; xi++)
-                ConvKernels.Forward(v + xi * _cin * tStride, off, _cin, u + xi * _oPad * _cin, _oPad / 4, m + xi * _oPad * tPad, tPad);
-            Winograd.TransformOutput(m, _cout, tPad, _oPad * tPad, _tF, wideOut, _p24, _wp);
-        }
+            Winograd.Convolve(wideX, _cin, _hp * _wp, _wp, _tF, v, off, u, _cout, _oPad, m, wideOut, _p24, _wp);
     }
 
     /// <summary>
@@ -307,14 +298,8 @@ public sealed unsafe class FastConv2d
     /// <summary>dx of one image as the Winograd full convolution of dy (padded by k − 1 − p) with the flipped weights, into the wide dx rows.</summary>
     private void WinogradInputGrad(float* dyPadded, int chunk, float* wideDx)
     {
-        int tPad = _tB.Padded, tStride = _tB.Stride;
         fixed (float* v = _vB[chunk], m = _mB[chunk], u = _uB)
         fixed (int* off = _offWB)
-        {
-            Winograd.TransformInput(dyPadded, _cout, _hq * _wq, _wq, _tB, v, tStride);
-            for (int xi = 0; xi < 16; xi++)
-                ConvKernels.Forward(v + xi * _cout * tStride, off, _cout, u + xi * _iPad * _cout, _iPad / 4, m + xi * _iPad * tPad, tPad);
-            Winograd.TransformOutput(m, _cin, tPad, _iPad * tPad, _tB, wideDx, _pd24, _wq);
-        }
+            Winograd.Convolve(dyPadded, _cout, _hq * _wq, _wq, _tB, v, off, u, _cin, _iPad, m, wideDx, _pd24, _wq);
     }
 }

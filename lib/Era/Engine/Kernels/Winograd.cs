@@ -109,6 +109,22 @@ public static unsafe class Winograd
             }
     }
 
+    /// <summary>
+    /// One image's convolution: V = Bᵀ d B of the input's tiles (planes and rows as in <see cref="TransformInput"/>),
+    /// M[ξ] = U[ξ] · V[ξ] (16 matrix products by the direct kernel, input channels as its taps at offsets
+    /// <paramref name="off"/>[c] = c · tile stride), Y = Aᵀ M A written as <see cref="TransformOutput"/> writes it.
+    /// U is <see cref="TransformWeights"/>'s, for <paramref name="outChannels"/> padded to <paramref name="outPad"/>.
+    /// </summary>
+    public static void Convolve(float* input, int inChannels, int planeStride, int rowStride, Tiles tiles, float* v, int* off, float* u,
+        int outChannels, int outPad, float* m, float* output, int outPlaneStride, int outRowStride)
+    {
+        int tPad = tiles.Padded, tStride = tiles.Stride;
+        TransformInput(input, inChannels, planeStride, rowStride, tiles, v, tStride);
+        for (int xi = 0; xi < 16; xi++)
+            ConvKernels.Forward(v + xi * inChannels * tStride, off, inChannels, u + xi * outPad * inChannels, outPad / 4, m + xi * outPad * tPad, tPad);
+        TransformOutput(m, outChannels, tPad, outPad * tPad, tiles, output, outPlaneStride, outRowStride);
+    }
+
     private static Vector512<int> Evens => Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     private static Vector512<int> Odds => Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     private static Vector512<int> InterleaveLow => Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
