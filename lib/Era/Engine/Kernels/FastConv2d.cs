@@ -79,8 +79,8 @@ public sealed unsafe class FastConv2d
         // Sizes cover the furthest read of the kernels (last block + largest tap offset); the slack stays zero.
         int inLen = _inLen = Math.Max(_cin * _hp * _wp, _p24 + _offF[^1]) + Winograd.Slack;
         int dyPadLen = Math.Max(_cout * _hq * _wq, _pd24 + _offB[^1]) + Winograd.Slack;
-        _inPad = Alloc(inLen); _outWide = Alloc(_oPad * _p24 + Winograd.Slack); _dyWide = Alloc(_oPad * _p8);
-        _dyPad = Alloc(dyPadLen); _dxWide = Alloc(_iPad * _pd24 + Winograd.Slack); _dW8 = Alloc(_oPad * _tapsF * 8); _db = Alloc(_cout);
+        _inPad = Workers.PerChunk(inLen); _outWide = Workers.PerChunk(_oPad * _p24 + Winograd.Slack); _dyWide = Workers.PerChunk(_oPad * _p8);
+        _dyPad = Workers.PerChunk(dyPadLen); _dxWide = Workers.PerChunk(_iPad * _pd24 + Winograd.Slack); _dW8 = Workers.PerChunk(_oPad * _tapsF * 8); _db = Workers.PerChunk(_cout);
         SetupWinograd();
     }
 
@@ -94,14 +94,14 @@ public sealed unsafe class FastConv2d
             _tF = Winograd.Tiles.Of(_ho, _wo);
             _offWF = [.. Enumerable.Range(0, _cin).Select(c => c * _tF.Stride)];
             _uF = new float[16 * _oPad * _cin];
-            _vF = Alloc(16 * _cin * _tF.Stride); _mF = Alloc(16 * _oPad * _tF.Padded + Winograd.Slack);
+            _vF = Workers.PerChunk(16 * _cin * _tF.Stride); _mF = Workers.PerChunk(16 * _oPad * _tF.Padded + Winograd.Slack);
         }
         if (_wgB)
         {
             _tB = Winograd.Tiles.Of(_h, _w);
             _offWB = [.. Enumerable.Range(0, _cout).Select(o => o * _tB.Stride)];
             _uB = new float[16 * _iPad * _cout];
-            _vB = Alloc(16 * _cout * _tB.Stride); _mB = Alloc(16 * _iPad * _tB.Padded + Winograd.Slack);
+            _vB = Workers.PerChunk(16 * _cout * _tB.Stride); _mB = Workers.PerChunk(16 * _iPad * _tB.Padded + Winograd.Slack);
         }
     }
 
@@ -113,13 +113,6 @@ public sealed unsafe class FastConv2d
     {
         _lastLanes = LanesConv2d.Applies(h + 2 * _pad - _k + 1, w + 2 * _pad - _k + 1);
         return _lastLanes ? _lanes ??= new LanesConv2d(_cin, _cout, _k, _pad) : null;
-    }
-
-    private float[][] Alloc(int length)
-    {
-        var a = new float[_threads][];
-        for (int t = 0; t < _threads; t++) a[t] = new float[length];
-        return a;
     }
 
     /// <summary>y = conv(x, W) + b for x [n, Cin, h, w] and y [n, Cout, Ho, Wo].</summary>

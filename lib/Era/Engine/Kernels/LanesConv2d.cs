@@ -76,16 +76,9 @@ public sealed unsafe class LanesConv2d
         for (int o = 0; o < _cout; o++)
             for (int u = 0; u < k; u++)
                 for (int v = 0; v < k; v++) _offDy[(o * k + u) * k + v] = ((o * _hq + u) * _wq + v) * Lanes;
-        _x = Alloc(_cin * _hp * _wp * Lanes); _y = Alloc(_o8 * _ho * _wo * Lanes);
-        _dy = Alloc(_o8 * _hq * _wq * Lanes); _dx = Alloc(_i8 * h * w * Lanes);
-        _dW16 = Alloc(_o8 * _taps * Lanes); _db = Alloc(_cout);
-    }
-
-    private float[][] Alloc(int length)
-    {
-        var a = new float[_threads][];
-        for (int t = 0; t < _threads; t++) a[t] = new float[length];
-        return a;
+        _x = Workers.PerChunk(_cin * _hp * _wp * Lanes); _y = Workers.PerChunk(_o8 * _ho * _wo * Lanes);
+        _dy = Workers.PerChunk(_o8 * _hq * _wq * Lanes); _dx = Workers.PerChunk(_i8 * h * w * Lanes);
+        _dW16 = Workers.PerChunk(_o8 * _taps * Lanes); _db = Workers.PerChunk(_cout);
     }
 
     /// <summary>y = conv(x, W) + b for x [n, Cin, h, w] and y [n, Cout, Ho, Wo].</summary>

@@ -56,6 +56,14 @@ public static class Workers
     public static (int Start, int End) Range(int total, int chunk, int chunks) =>
         ((int)((long)total * chunk / chunks), (int)((long)total * (chunk + 1) / chunks));
 
+    /// <summary>One zeroed array of <paramref name="length"/> floats per chunk of the current team: a kernel's scratch, indexed by chunk.</summary>
+    public static float[][] PerChunk(int length)
+    {
+        var a = new float[Threads][];
+        for (int t = 0; t < a.Length; t++) a[t] = new float[length];
+        return a;
+    }
+
     /// <summary>Work (in elements) below which <see cref="Run{TJob}(in TJob, long)"/> stays on the calling thread: waking a worker costs more.</summary>
     public const long MinParallelWork = 32 * 1024;
 
